@@ -1,0 +1,92 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from .config import load_config
+from .db import close_session, make_engine, make_sessionmaker
+from .provider import Provider
+from .schema import check_schema
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration from the environment (SPEC §5), then ``config`` overrides.
+
+    Outside the ``flask`` CLI the database must be at the newest migration, or this raises
+    :class:`~adapter.errors.SchemaOutOfDate` saying which command to run. CLI commands that need
+    the schema check it themselves, so that ``flask --app wsgi db upgrade`` can run at all.
+    """
+    app = Flask("adapter", instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    providers = _load_providers()
+    app.config.update(
+        load_config(
+            app.instance_path,
+            config,
+            env_prefixes=tuple(f"{p.env_prefix}_" for p in providers.values()),
+        )
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["adapter.engine"] = engine
+    app.extensions["adapter.sessionmaker"] = make_sessionmaker(engine)
+    app.extensions["adapter.providers"] = providers
+    app.extensions["adapter.channel"] = _outbound_channel(providers, app.config)
+    app.teardown_appcontext(close_session)
+
+    if app.config.get("SCHEMA_CHECK") and click.get_current_context(silent=True) is None:
+        check_schema(engine)
+
+    for provider in providers.values():
+        blueprint = provider.blueprint()
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
+
+    from . import cli
+
+    cli.register(app)
+    return app
+
+
+def _load_providers() -> dict[str, Provider]:
+    # The provider packages are found through their registry; the core names none of them.
+    import providers
+
+    return {provider.name: provider for provider in providers.all_providers()}
+
+
+def _outbound_channel(providers: Mapping[str, Provider], config: Mapping[str, Any]) -> str:
+    """The channel outbound messages go through: the first configured provider, in registry order.
+
+    The development provider is always configured and comes last, so a machine with no
+    credentials logs messages instead of sending them.
+    """
+    for name, provider in providers.items():
+        if provider.is_configured(config):
+            return name
+    raise RuntimeError("no SMS provider is configured")
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret generated once per instance folder, for deployments that set no SECRET_KEY.
+
+    Kept on disk so that every process of one deployment signs sessions alike.
+    """
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

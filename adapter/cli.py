@@ -1,0 +1,98 @@
+"""`flask --app wsgi ...` commands for operators (SPEC §5)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from . import schema
+from .db import transaction
+from .errors import AdapterError, SchemaOutOfDate
+from .queue import redis_problem
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db)
+    app.cli.add_command(create_api_key)
+    app.cli.add_command(worker)
+    app.cli.add_command(dev)
+
+
+def _require_schema() -> None:
+    try:
+        schema.check_schema(current_app.extensions["adapter.engine"])
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(help="Database schema commands.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Bring the database to the newest schema.")
+def db_upgrade() -> None:
+    url = current_app.config["DATABASE_URL"]
+    schema.upgrade(url)
+    click.echo(f"Database is at revision {schema.head_revision()}.")
+
+
+@db.command("current", help="Print the database's schema revision.")
+def db_current() -> None:
+    revision = schema.current_revision(current_app.extensions["adapter.engine"])
+    click.echo(revision or "none (run `flask --app wsgi db upgrade`)")
+
+
+@click.command("create-api-key", help="Create an application API key NAME and print it once.")
+@click.argument("name")
+def create_api_key(name: str) -> None:
+    from .apikeys import create_api_key as create
+
+    _require_schema()
+    try:
+        with transaction() as session:
+            key = create(session, name)
+    except AdapterError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(key)
+    click.echo(f"Store this key now: it is not shown again. ({name})", err=True)
+
+
+@click.command("worker", help="Run the RQ worker that sends messages.")
+@click.option("--burst", is_flag=True, help="Drain the queue, then exit.")
+def worker(burst: bool) -> None:
+    from .worker import run_worker
+
+    _require_schema()
+    problem = redis_problem()
+    if problem:
+        raise click.ClickException(problem)
+    run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+
+
+@click.command("dev", help="Upgrade the database, then run the Procfile's web and worker.")
+@click.option("--port", default=8000, show_default=True, help="Port of the web server.")
+def dev(port: int) -> None:
+    from honcho.environ import parse_procfile
+    from honcho.manager import Manager
+
+    schema.upgrade(current_app.config["DATABASE_URL"])
+    problem = redis_problem()
+    if problem:
+        raise click.ClickException(problem)
+    procfile = parse_procfile((Path(current_app.root_path).parent / "Procfile").read_text())
+    env = dict(os.environ)
+    # The Procfile names gunicorn and flask; find them beside this interpreter even when the
+    # virtual environment is not activated.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("BIND", f"127.0.0.1:{port}")
+    manager = Manager()
+    for name, process in procfile.processes.items():
+        manager.add_process(name, process, env=env)
+    click.echo(f"Serving on http://127.0.0.1:{port} (Ctrl-C stops web and worker).")
+    manager.loop()
+    sys.exit(manager.returncode)

@@ -1,0 +1,53 @@
+"""Configuration: environment variables (SPEC §5) with safe defaults, overridable per app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def env_flag(value: str | bool | None, default: bool = False) -> bool:
+    """Read a boolean the way operators write them in an environment file."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return value.strip().lower() in TRUE_WORDS
+
+
+def load_config(
+    instance_path: str,
+    overrides: Mapping[str, Any] | None = None,
+    env_prefixes: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Build the app's configuration from the environment, then apply ``overrides``.
+
+    Variables named by SPEC §5 keep their exact names; everything else has a default that works on
+    a developer's machine with no set-up (SQLite in the instance folder, a local Redis).
+    """
+    env = os.environ
+    sqlite_path = Path(instance_path) / "adapter.sqlite3"
+    config: dict[str, Any] = {
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}",
+        "REDIS_URL": env.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        "DEFAULT_REGION": (env.get("DEFAULT_REGION") or "US").upper(),
+        # Seconds a message may sit `queued` with a job on Redis before the sweeper queues it again.
+        "REQUEUE_AFTER_SECONDS": int(env.get("REQUEUE_AFTER_SECONDS") or 60),
+        # How often the worker's sweeper looks for messages to (re)queue.
+        "SWEEP_INTERVAL_SECONDS": float(env.get("SWEEP_INTERVAL_SECONDS") or 1.0),
+        "SCHEMA_CHECK": True,
+    }
+    # Provider settings (TWILIO_*, VONAGE_*, ...) are read by the provider packages themselves;
+    # each declares its prefix, and its variables are carried over untouched.
+    for key, value in env.items():
+        if env_prefixes and key.startswith(env_prefixes) and key not in config:
+            config[key] = value
+    if overrides:
+        config.update(overrides)
+    return config

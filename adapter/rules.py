@@ -1,0 +1,392 @@
+"""The contact rules of SPEC §1: the only code that changes a contact's status, consent or phone
+validity. Every change writes a :class:`ContactEvent` saying who, why and how.
+
+Functions here take the caller's session and never commit: the caller's transaction decides, so a
+change and the message or request that caused it are stored together or not at all. Callers that
+act on a contact other sessions may be changing load it with :func:`lock_contact`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from .db import utcnow
+from .errors import DeletionRefused, InvalidStatus
+from .models import (
+    Contact,
+    ContactEvent,
+    ContactStatus,
+    EventKind,
+    EventSource,
+    Group,
+    GroupMembership,
+)
+
+# Entering any of these removes the contact from every group (SPEC §1.1).
+LEAVES_GROUPS = frozenset({ContactStatus.STOPPED, ContactStatus.BLOCKED, ContactStatus.ARCHIVED})
+# Statuses whose inbound is archived and never acted on.
+IGNORED = frozenset({ContactStatus.BLOCKED, ContactStatus.ARCHIVED})
+# Handset-unreachable verdicts in a row, with no delivery between, that make a phone invalid.
+UNREACHABLE_LIMIT = 3
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Who or what makes a change, and why (SPEC §1.4)."""
+
+    source: EventSource
+    actor: str | None = None
+    reason: str | None = None
+    channel: str | None = None
+    message_id: int | None = None
+
+
+def parse_status(value: object) -> ContactStatus:
+    try:
+        return ContactStatus(value)  # type: ignore[arg-type]
+    except ValueError:
+        allowed = ", ".join(s.value for s in ContactStatus)
+        raise InvalidStatus(f"unknown status {value!r}: use one of {allowed}") from None
+
+
+def lock_contact(session: Session, phone: str) -> Contact | None:
+    """Load a contact for change, serialising with every other writer of the same contact."""
+    return session.scalars(select(Contact).where(Contact.phone == phone).with_for_update()).first()
+
+
+def get_or_create_contact(session: Session, phone: str, name: str | None = None) -> Contact:
+    """The locked contact for an E.164 ``phone``, created active if it is new.
+
+    Two transactions creating the same new contact at once meet on the unique phone index: the
+    second fails and its caller retries (see ``adapter.inbound``).
+    """
+    contact = lock_contact(session, phone)
+    if contact is None:
+        contact = Contact(
+            phone=phone,
+            name=name,
+            status=ContactStatus.ACTIVE.value,
+            opted_out=False,
+            phone_valid=True,
+            unreachable_count=0,
+        )
+        session.add(contact)
+        session.flush()
+    return contact
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def _record(
+    session: Session,
+    contact: Contact,
+    kind: EventKind,
+    old: str | None,
+    new: str,
+    cause: Cause,
+    groups_left: list[str] | None = None,
+) -> ContactEvent:
+    event = ContactEvent(
+        contact_id=contact.id,
+        kind=kind.value,
+        old_value=old,
+        new_value=new,
+        source=EventSource(cause.source).value,
+        actor=cause.actor,
+        reason=cause.reason,
+        channel=cause.channel,
+        message_id=cause.message_id,
+        groups_left=groups_left or None,
+        created_on=utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+def _change_status(
+    session: Session, contact: Contact, new: ContactStatus, cause: Cause
+) -> ContactEvent | None:
+    old = ContactStatus(contact.status)
+    if old == new:
+        return None
+    groups_left: list[str] = []
+    if new in LEAVES_GROUPS and contact.groups:
+        groups_left = contact.group_names
+        session.execute(delete(GroupMembership).where(GroupMembership.contact_id == contact.id))
+        session.expire(contact, ["groups"])
+    contact.status = new.value
+    # Consent follows the person's last word: entering stopped is an opt-out, returning to active
+    # an opt-in; block and archive leave it as it was.
+    if new == ContactStatus.STOPPED:
+        contact.opted_out = True
+    elif new == ContactStatus.ACTIVE:
+        contact.opted_out = False
+    contact.modified_on = utcnow()
+    return _record(session, contact, EventKind.STATUS, old.value, new.value, cause, groups_left)
+
+
+def _return_status(contact: Contact) -> ContactStatus:
+    """Where an unblocked or unarchived contact goes: stopped if the person opted out."""
+    return ContactStatus.STOPPED if contact.opted_out else ContactStatus.ACTIVE
+
+
+def stop(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    return _change_status(session, contact, ContactStatus.STOPPED, cause)
+
+
+def reactivate(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    """Stopped → active. Groups left on stopping are not re-added."""
+    if contact.status != ContactStatus.STOPPED:
+        return None
+    return _change_status(session, contact, ContactStatus.ACTIVE, cause)
+
+
+def block(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    return _change_status(session, contact, ContactStatus.BLOCKED, cause)
+
+
+def unblock(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    if contact.status != ContactStatus.BLOCKED:
+        return None
+    return _change_status(session, contact, _return_status(contact), cause)
+
+
+def archive(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    return _change_status(session, contact, ContactStatus.ARCHIVED, cause)
+
+
+def unarchive(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    if contact.status != ContactStatus.ARCHIVED:
+        return None
+    return _change_status(session, contact, _return_status(contact), cause)
+
+
+def set_status(
+    session: Session, contact: Contact, target: object, cause: Cause
+) -> ContactEvent | None:
+    """Move a contact towards ``target`` as staff or the API ask.
+
+    Asking for ``active`` on a blocked or archived contact unblocks / unarchives it, which returns
+    it as stopped when the person had opted out: the returned event's ``new_value`` says which.
+    """
+    wanted = parse_status(target)
+    current = ContactStatus(contact.status)
+    if wanted == ContactStatus.ACTIVE:
+        if current == ContactStatus.BLOCKED:
+            return unblock(session, contact, cause)
+        if current == ContactStatus.ARCHIVED:
+            return unarchive(session, contact, cause)
+        return reactivate(session, contact, cause)
+    return _change_status(session, contact, wanted, cause)
+
+
+# --- consent (the person's own keywords and provider opt-out signals) ---------------------------
+
+
+def record_opt_out(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    """The person opted out. An active contact becomes stopped; a blocked or archived one keeps
+    its status but the opt-out is recorded, so that it returns as stopped."""
+    if contact.status in IGNORED:
+        if contact.opted_out:
+            return None
+        contact.opted_out = True
+        return _record(session, contact, EventKind.CONSENT, "opted_in", "opted_out", cause)
+    return stop(session, contact, cause)
+
+
+def record_opt_in(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    """The person opted (back) in: a stopped contact becomes active, without its old groups."""
+    if contact.status in IGNORED:
+        if not contact.opted_out:
+            return None
+        contact.opted_out = False
+        return _record(session, contact, EventKind.CONSENT, "opted_out", "opted_in", cause)
+    return reactivate(session, contact, cause)
+
+
+# --- phone validity ---------------------------------------------------------------------------
+
+
+def mark_phone_invalid(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    """The provider says the number cannot receive SMS. This is not an opt-out."""
+    if not contact.phone_valid:
+        return None
+    contact.phone_valid = False
+    return _record(session, contact, EventKind.PHONE_VALID, "true", "false", cause)
+
+
+def mark_phone_valid(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    contact.unreachable_count = 0
+    if contact.phone_valid:
+        return None
+    contact.phone_valid = True
+    return _record(session, contact, EventKind.PHONE_VALID, "false", "true", cause)
+
+
+def record_unreachable(session: Session, contact: Contact, cause: Cause) -> ContactEvent | None:
+    """One handset-unreachable verdict; the third in a row with no delivery marks it invalid."""
+    contact.unreachable_count = (contact.unreachable_count or 0) + 1
+    if contact.unreachable_count >= UNREACHABLE_LIMIT:
+        return mark_phone_invalid(session, contact, cause)
+    return None
+
+
+def record_delivered(contact: Contact) -> None:
+    """A delivery proves the handset reachable: the unreachable streak starts again."""
+    contact.unreachable_count = 0
+
+
+def record_seen(contact: Contact, when: datetime | None = None) -> None:
+    """Every inbound message, whatever the status, sets last_seen_on (SPEC §1.1)."""
+    contact.last_seen_on = when or utcnow()
+
+
+# --- deletion ---------------------------------------------------------------------------------
+
+
+def delete_contact(session: Session, contact: Contact) -> None:
+    """Delete an archived contact with its messages and history. Anything else is refused."""
+    if contact.status != ContactStatus.ARCHIVED:
+        raise DeletionRefused(
+            f"{contact.phone} is {contact.status}: only archived contacts can be deleted; "
+            "archive it first"
+        )
+    session.delete(contact)
+    session.flush()
+
+
+def bulk_delete_archived(session: Session, where: Sequence[ColumnElement[bool]] = ()) -> int:
+    """Delete every archived contact (matching ``where``); returns how many were deleted."""
+    result = session.execute(
+        delete(Contact).where(Contact.status == ContactStatus.ARCHIVED.value, *where)
+    )
+    return result.rowcount or 0
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+
+def dormant_filter(before: datetime | None, include_never_seen: bool = True) -> ColumnElement[bool]:
+    """Contacts not seen since ``before`` (and, by default, those never seen at all)."""
+    clauses: list[ColumnElement[bool]] = []
+    if before is not None:
+        clauses.append(Contact.last_seen_on < before)
+    if include_never_seen:
+        clauses.append(Contact.last_seen_on.is_(None))
+    return or_(*clauses) if clauses else false()
+
+
+def _groups_json(session: Session) -> ColumnElement:
+    """A correlated subquery: the JSON array of a contact's group names, NULL when none."""
+    if session.get_bind().dialect.name == "postgresql":
+        agg = func.json_agg(Group.name)
+    else:
+        agg = func.nullif(func.json_group_array(Group.name), "[]")
+    return (
+        select(agg)
+        .select_from(Group)
+        .join(GroupMembership, GroupMembership.group_id == Group.id)
+        .where(GroupMembership.contact_id == Contact.id)
+        .scalar_subquery()
+    )
+
+
+def bulk_set_status(
+    session: Session,
+    target: object,
+    cause: Cause,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> int:
+    """Apply :func:`set_status` to every contact matching ``where``, in four set-based statements.
+
+    The events are written first, tagged with one batch id; the group removals and the status
+    updates then act on exactly the contacts that got an event. Returns how many changed.
+    """
+    wanted = parse_status(target)
+    batch_id = str(uuid.uuid4())
+    now = utcnow()
+    if wanted == ContactStatus.ACTIVE:
+        new_value: ColumnElement = case(
+            (
+                and_(
+                    Contact.status.in_([s.value for s in IGNORED]),
+                    Contact.opted_out == true(),
+                ),
+                literal(ContactStatus.STOPPED.value),
+            ),
+            else_=literal(ContactStatus.ACTIVE.value),
+        )
+    else:
+        new_value = literal(wanted.value)
+    rows = select(
+        Contact.id,
+        literal(EventKind.STATUS.value),
+        Contact.status,
+        new_value,
+        literal(EventSource(cause.source).value),
+        literal(cause.actor),
+        literal(cause.reason),
+        literal(cause.channel),
+        _groups_json(session) if wanted in LEAVES_GROUPS else null(),
+        literal(batch_id),
+        literal(now, ContactEvent.created_on.type),
+    ).where(Contact.status != new_value, *where)
+    columns = [
+        "contact_id",
+        "kind",
+        "old_value",
+        "new_value",
+        "source",
+        "actor",
+        "reason",
+        "channel",
+        "groups_left",
+        "batch_id",
+        "created_on",
+    ]
+    session.execute(insert(ContactEvent).from_select(columns, rows))
+    in_batch = select(ContactEvent.contact_id).where(ContactEvent.batch_id == batch_id)
+    if wanted in LEAVES_GROUPS:
+        session.execute(delete(GroupMembership).where(GroupMembership.contact_id.in_(in_batch)))
+    event_value = (
+        select(ContactEvent.new_value)
+        .where(ContactEvent.batch_id == batch_id, ContactEvent.contact_id == Contact.id)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(Contact)
+        .where(Contact.id.in_(in_batch))
+        .values(
+            status=event_value,
+            opted_out=case(
+                (event_value == ContactStatus.STOPPED.value, true()),
+                (event_value == ContactStatus.ACTIVE.value, false()),
+                else_=Contact.opted_out,
+            ),
+            modified_on=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return result.rowcount or 0

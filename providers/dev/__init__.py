@@ -1,0 +1,52 @@
+"""The development provider: records messages in the log instead of sending them.
+
+Used when no real provider is configured, so the service runs with no credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint
+
+from adapter.provider import OutboundRequest, SendResult
+
+log = logging.getLogger(__name__)
+
+
+class DevSender:
+    def send(self, request: OutboundRequest) -> SendResult:
+        log.info(
+            "dev provider: not sending message %s to %s: %r",
+            request.message_id,
+            request.to,
+            request.body,
+        )
+        return SendResult(provider_message_id=f"dev-{uuid.uuid4().hex}")
+
+
+class DevProvider:
+    name = "dev"
+    env_prefix = "DEV"
+    max_body_length = 1600
+
+    def blueprint(self) -> Blueprint | None:
+        return None
+
+    def is_configured(self, config: Mapping[str, Any]) -> bool:
+        return True
+
+    def sender(self, config: Mapping[str, Any]) -> DevSender:
+        return DevSender()
+
+    def enforces_opt_out(self, config: Mapping[str, Any]) -> bool:
+        return False
+
+    def sends_per_second(self, config: Mapping[str, Any]) -> float:
+        return float(config.get("DEV_SENDS_PER_SECOND") or 100)
+
+
+provider = DevProvider()

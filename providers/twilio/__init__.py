@@ -1,0 +1,39 @@
+"""Twilio: messaging webhooks in, Programmable Messaging API out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint
+
+from adapter.config import env_flag
+
+
+class TwilioProvider:
+    name = "twilio"
+    env_prefix = "TWILIO"
+    # Twilio accepts up to 1,600 characters and splits them into segments itself.
+    max_body_length = 1600
+
+    def blueprint(self) -> Blueprint | None:
+        return None
+
+    def is_configured(self, config: Mapping[str, Any]) -> bool:
+        return all(
+            config.get(key) for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
+        )
+
+    def sender(self, config: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def enforces_opt_out(self, config: Mapping[str, Any]) -> bool:
+        return env_flag(config.get("TWILIO_ENFORCES_OPT_OUT"))
+
+    def sends_per_second(self, config: Mapping[str, Any]) -> float:
+        # A long code sends about one message a second; a Messaging Service (MG...) pools senders
+        # and may be given more by setting TWILIO_SENDS_PER_SECOND.
+        return float(config.get("TWILIO_SENDS_PER_SECOND") or 1)
+
+
+provider = TwilioProvider()
