@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from .config import load_config
 from .db import close_session, make_engine, make_sessionmaker
@@ -50,10 +51,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("SCHEMA_CHECK") and click.get_current_context(silent=True) is None:
         check_schema(engine)
 
+    from . import api
+
+    app.register_blueprint(api.blueprint)
     for provider in providers.values():
         blueprint = provider.blueprint()
         if blueprint is not None:
             app.register_blueprint(blueprint)
+    app.register_error_handler(HTTPException, _json_errors_for_api)
 
     from . import cli
 
@@ -90,3 +95,10 @@ def _instance_secret(instance: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _json_errors_for_api(exc: HTTPException):  # type: ignore[no-untyped-def]
+    """Applications get JSON errors even for URLs or methods the API does not have."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=exc.description), exc.code
+    return exc

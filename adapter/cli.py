@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(db)
     app.cli.add_command(create_api_key)
     app.cli.add_command(worker)
+    app.cli.add_command(requeue)
     app.cli.add_command(dev)
 
 
@@ -72,6 +73,17 @@ def worker(burst: bool) -> None:
     if problem:
         raise click.ClickException(problem)
     run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+
+
+@click.command("requeue", help="Queue every message left queued with no live job (the sweeper).")
+def requeue() -> None:
+    from .outbox import sweep
+
+    _require_schema()
+    problem = redis_problem()
+    if problem:
+        raise click.ClickException(problem)
+    click.echo(f"Queued {sweep()} message(s).")
 
 
 @click.command("dev", help="Upgrade the database, then run the Procfile's web and worker.")

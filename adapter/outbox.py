@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session
 
 from .db import transaction, utcnow
 from .models import Contact, Direction, Message, MessageKind, MessageStatus
-from .queue import send_queue
+from .queue import redis_problem, send_queue
+from .retry import retry_delay
 
 log = logging.getLogger(__name__)
 
 # Messages the sweeper queues per pass; the next pass takes the rest.
 SWEEP_BATCH = 500
+# Sends tried before a message that keeps failing for passing reasons is given up as failed.
+DEFAULT_MAX_ATTEMPTS = 5
 
 
 def create_outbound(
@@ -100,6 +103,9 @@ def sweep() -> int:
     Claiming rows (``enqueued_at``) in the same statement that selects them, with SKIP LOCKED on
     PostgreSQL, keeps two workers' sweepers from queueing the same message twice.
     """
+    if redis_problem() is not None:
+        # Nothing can be queued; the messages stay in the database until Redis answers.
+        return 0
     now = utcnow()
     stale = now - timedelta(seconds=current_app.config["REQUEUE_AFTER_SECONDS"])
     with transaction() as session:
@@ -122,3 +128,18 @@ def sweep() -> int:
         log.info("sweeper queued %d message(s)", len(ids))
         return len(ids)
     return 0
+
+
+def schedule_retry(message: Message, retry_after: float | None = None) -> bool:
+    """Put a message that failed for a passing reason back in the queue, with backoff; False
+    when it has used all its attempts (SEND_MAX_ATTEMPTS)."""
+    max_attempts = int(current_app.config.get("SEND_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
+    if message.attempts >= max_attempts:
+        return False
+    delay = retry_delay(message.attempts, retry_after)
+    message.status = MessageStatus.QUEUED.value
+    message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    # Not on Redis: the sweeper queues it once it is due.
+    message.enqueued_at = None
+    log.info("message %s: trying again in %.1fs", message.id, delay)
+    return True

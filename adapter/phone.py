@@ -16,7 +16,9 @@ def to_e164(raw: object, default_region: str | None = None) -> str:
     ``default_region`` (ISO 3166 alpha-2, e.g. ``US``) is used only for numbers written without
     a leading ``+``.
     """
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str):
+        raise InvalidPhone('phone number must be a string in E.164 form, e.g. "+14155550100"')
+    if not raw.strip():
         raise InvalidPhone("phone number is missing: give it in E.164 form, e.g. +14155550100")
     text = raw.strip()
     if len(text) > _MAX_INPUT_LENGTH:

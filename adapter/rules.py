@@ -41,6 +41,7 @@ from .models import (
     Group,
     GroupMembership,
 )
+from .provider import Verdict
 
 # Entering any of these removes the contact from every group (SPEC §1.1).
 LEAVES_GROUPS = frozenset({ContactStatus.STOPPED, ContactStatus.BLOCKED, ContactStatus.ARCHIVED})
@@ -390,3 +391,16 @@ def bulk_set_status(
     )
     session.expire_all()
     return result.rowcount or 0
+
+
+def apply_provider_verdict(
+    session: Session, contact: Contact, verdict: Verdict, cause: Cause
+) -> ContactEvent | None:
+    """What a provider's error says about the recipient, applied to the contact (SPEC §1.3)."""
+    if verdict == Verdict.OPTED_OUT:
+        return record_opt_out(session, contact, cause)
+    if verdict == Verdict.PHONE_INVALID:
+        return mark_phone_invalid(session, contact, cause)
+    if verdict == Verdict.UNREACHABLE:
+        return record_unreachable(session, contact, cause)
+    return None

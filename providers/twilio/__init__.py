@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint
 
 from adapter.config import env_flag
+from adapter.provider import Sender
 
 
 class TwilioProvider:
@@ -24,8 +25,10 @@ class TwilioProvider:
             config.get(key) for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
         )
 
-    def sender(self, config: Mapping[str, Any]):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
+    def sender(self, config: Mapping[str, Any]) -> Sender:
+        from .sender import TwilioSender
+
+        return TwilioSender(config)
 
     def enforces_opt_out(self, config: Mapping[str, Any]) -> bool:
         return env_flag(config.get("TWILIO_ENFORCES_OPT_OUT"))

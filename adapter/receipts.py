@@ -1,0 +1,101 @@
+"""Delivery receipts: a provider's word on a message after it was handed over (SPEC §2)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from . import rules
+from .db import transaction, utcnow
+from .models import Contact, Direction, EventSource, Message, MessageStatus
+from .outbox import schedule_retry
+from .provider import DeliveryReceipt, Verdict
+
+log = logging.getLogger(__name__)
+
+# How far along a message is; a receipt never moves a message to a lower rank, so receipts that
+# arrive out of order (delivered before sent) leave the latest news standing.
+_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.FAILED: 3,
+}
+RECEIPT_STATUSES = frozenset(
+    {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+)
+
+
+def apply_receipt(receipt: DeliveryReceipt) -> bool:
+    """Apply ``receipt`` to its message and contact; False when no message matches it.
+
+    A receipt that does not move the message forward changes nothing, so a provider retrying
+    the same callback cannot count an unreachable handset twice.
+    """
+    new = MessageStatus(receipt.status)
+    if new not in RECEIPT_STATUSES:
+        raise ValueError(f"not a receipt status: {receipt.status}")
+    with transaction() as session:
+        message_id = _find(session, receipt)
+        if message_id is None:
+            log.warning(
+                "receipt for unknown message (id %s, %s id %s)",
+                receipt.message_id,
+                receipt.channel,
+                receipt.provider_message_id,
+            )
+            return False
+        # Lock the message row before reading it (see adapter.sending._gate).
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(modified_on=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        message = session.get_one(Message, message_id)
+        if receipt.provider_message_id and not message.provider_message_id:
+            message.provider_message_id = receipt.provider_message_id
+        current = MessageStatus(message.status)
+        if current not in _RANK or _RANK[new] <= _RANK[current]:
+            return True
+        contact = session.scalars(
+            select(Contact).where(Contact.id == message.contact_id).with_for_update()
+        ).one()
+        if receipt.error_code:
+            message.error_code = receipt.error_code
+        if new == MessageStatus.DELIVERED:
+            message.status = new.value
+            rules.record_delivered(contact)
+            return True
+        if receipt.verdict == Verdict.TRANSIENT and schedule_retry(message):
+            return True
+        message.status = new.value
+        rules.apply_provider_verdict(
+            session,
+            contact,
+            receipt.verdict,
+            rules.Cause(
+                source=EventSource.PROVIDER,
+                reason=f"{receipt.channel} receipt: {new.value}, error {receipt.error_code}",
+                channel=receipt.channel,
+                message_id=message.id,
+            ),
+        )
+        return True
+
+
+def _find(session, receipt: DeliveryReceipt) -> int | None:  # type: ignore[no-untyped-def]
+    base = select(Message.id).where(
+        Message.channel == receipt.channel, Message.direction == Direction.OUTBOUND.value
+    )
+    if receipt.message_id is not None:
+        found = session.scalar(base.where(Message.id == receipt.message_id))
+        if found is not None:
+            return found
+    if receipt.provider_message_id:
+        by_provider_id = Message.provider_message_id == receipt.provider_message_id
+        return session.scalar(base.where(by_provider_id))
+    return None

@@ -1,0 +1,421 @@
+"""Outbound: the API's outbox, the gated worker, the Twilio sender and its error verdicts.
+
+Real PostgreSQL/SQLite and real Redis; `responses` stands in for Twilio's HTTP API only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import responses
+from sqlalchemy import select, update
+
+from adapter import rules
+from adapter.apikeys import create_api_key
+from adapter.db import utcnow
+from adapter.models import Contact, ContactEvent, Message
+from adapter.outbox import enqueue, sweep
+from adapter.queue import send_queue
+from adapter.sending import _gate
+from adapter.worker import run_worker
+
+ACCOUNT_SID = "AC" + "a" * 32
+MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+PHONE = "+14155550100"
+TWILIO = {
+    "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": "test-auth-token",
+    "TWILIO_FROM": "+14155550199",
+    "PUBLIC_BASE_URL": "https://adapter.example.com",
+    # High enough that only the rate-limit test meets the limit.
+    "TWILIO_SENDS_PER_SECOND": "1000",
+}
+
+
+def twilio_created(sid: str = "SM" + "1" * 32) -> dict:
+    return {"sid": sid, "status": "queued", "account_sid": ACCOUNT_SID, "error_code": None}
+
+
+def twilio_error(code: int, status: int = 400) -> dict:
+    return {"code": code, "message": f"error {code}", "more_info": "", "status": status}
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(**TWILIO)
+
+
+@pytest.fixture
+def api(app):
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        key = create_api_key(session, "billing")
+        session.commit()
+        session.close()
+    client = app.test_client()
+
+    def call(method: str, path: str, **kwargs):
+        headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    return call
+
+
+@pytest.fixture
+def twilio():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def send(api, to: str = PHONE, body: str = "Your order shipped", **extra) -> int:
+    response = api("POST", "/api/v1/messages", json={"to": to, "body": body, **extra})
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["status"] == "queued"
+    return response.get_json()["id"]
+
+
+def work(app) -> None:
+    run_worker(app, burst=True)
+
+
+def message(app, message_id: int) -> Message:
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        found = session.get(Message, message_id)
+        session.close()
+        return found
+
+
+def contact(app, phone: str = PHONE) -> Contact:
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        found = session.scalar(select(Contact).where(Contact.phone == phone))
+        session.close()
+        return found
+
+
+def make_due(app, message_id: int) -> None:
+    """Let a message's backoff pass now instead of waiting for it."""
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        session.execute(
+            update(Message).where(Message.id == message_id).values(next_attempt_at=utcnow())
+        )
+        session.commit()
+        session.close()
+
+
+def sent_params(call) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(call.request.body).items()}
+
+
+def test_message_to_active_contact_is_sent_once_with_the_right_parameters(app, api, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_created("SM" + "2" * 32), status=201)
+    message_id = send(api)
+    work(app)
+    work(app)  # a second worker pass finds nothing more to do
+
+    assert len(twilio.calls) == 1
+    params = sent_params(twilio.calls[0])
+    assert params["To"] == PHONE
+    assert params["From"] == TWILIO["TWILIO_FROM"]
+    assert params["Body"] == "Your order shipped"
+    assert params["StatusCallback"] == (
+        f"https://adapter.example.com/twilio/status?message_id={message_id}"
+    )
+    got = api("GET", f"/api/v1/messages/{message_id}").get_json()
+    assert got["status"] == "sent"
+    assert message(app, message_id).provider_message_id == "SM" + "2" * 32
+
+
+def test_messaging_service_sid_is_sent_as_messaging_service(make_app, twilio):
+    app = make_app(**{**TWILIO, "TWILIO_FROM": "MG" + "b" * 32})
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        from adapter.models import MessageKind
+        from adapter.outbox import create_outbound
+
+        created = create_outbound(
+            session, rules.get_or_create_contact(session, PHONE), "hi", kind=MessageKind.API
+        )
+        session.commit()
+        enqueue([created.id])
+    work(app)
+    params = sent_params(twilio.calls[0])
+    assert params["MessagingServiceSid"] == "MG" + "b" * 32
+    assert "From" not in params
+
+
+def test_stop_committed_after_enqueue_suppresses_the_message(app, api, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    message_id = send(api)
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        target = rules.lock_contact(session, PHONE)
+        rules.record_opt_out(session, target, rules.Cause(source=rules.EventSource.KEYWORD))
+        session.commit()
+        session.close()
+    work(app)
+
+    assert len(twilio.calls) == 0
+    got = api("GET", f"/api/v1/messages/{message_id}").get_json()
+    assert got["status"] == "suppressed"
+    assert got["reason"] == "stopped"
+
+
+@pytest.mark.parametrize("status", ["blocked", "archived"])
+def test_blocked_and_archived_contacts_get_nothing(app, api, twilio, status):
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    api("POST", "/api/v1/contacts", json={"phone": PHONE})
+    api("POST", f"/api/v1/contacts/{PHONE}/status", json={"status": status})
+    message_id = send(api)
+    work(app)
+    assert len(twilio.calls) == 0
+    assert message(app, message_id).reason == status
+
+
+def test_21610_stops_the_contact_as_a_provider_opt_out(app, api, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_error(21610), status=400)
+    message_id = send(api)
+    work(app)
+
+    got = api("GET", f"/api/v1/messages/{message_id}").get_json()
+    assert got["status"] == "failed"
+    assert got["error_code"] == "21610"
+    assert contact(app).status == "stopped"
+    events = api("GET", f"/api/v1/contacts/{PHONE}/events").get_json()["events"]
+    assert events[0]["new_value"] == "stopped"
+    assert events[0]["source"] == "provider"
+    assert events[0]["message_id"] == message_id
+
+
+def test_30006_marks_phone_invalid_and_later_messages_are_suppressed(app, api, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_error(30006), status=400)
+    first = send(api)
+    work(app)
+    assert message(app, first).status == "failed"
+    assert contact(app).phone_valid is False
+    assert contact(app).status == "active"  # not an opt-out
+
+    second = send(api, body="second try")
+    work(app)
+    assert len(twilio.calls) == 1
+    got = api("GET", f"/api/v1/messages/{second}").get_json()
+    assert (got["status"], got["reason"]) == ("suppressed", "phone_invalid")
+
+
+@pytest.mark.parametrize("code", [30004, 30007, 21408])
+def test_codes_that_say_nothing_about_the_person_leave_the_contact_alone(app, api, twilio, code):
+    twilio.post(MESSAGES_URL, json=twilio_error(code), status=400)
+    message_id = send(api)
+    work(app)
+    got = message(app, message_id)
+    assert (got.status, got.error_code) == ("failed", str(code))
+    person = contact(app)
+    assert (person.status, person.phone_valid) == ("active", True)
+
+
+def test_server_error_then_success_sends_exactly_once(app, api, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_error(20500, 500), status=500)
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    message_id = send(api)
+    work(app)
+    retrying = message(app, message_id)
+    assert retrying.status == "queued"
+    assert retrying.next_attempt_at > utcnow()
+    work(app)  # not due yet: nothing happens
+    assert len(twilio.calls) == 1
+
+    make_due(app, message_id)
+    work(app)
+    work(app)
+    assert len(twilio.calls) == 2
+    assert [call.response.status_code for call in twilio.calls] == [500, 201]
+    assert message(app, message_id).status == "sent"
+
+
+def test_429_retry_after_is_honoured(app, api, twilio):
+    twilio.post(
+        MESSAGES_URL, json=twilio_error(20429, 429), status=429, headers={"Retry-After": "120"}
+    )
+    message_id = send(api)
+    before = utcnow()
+    work(app)
+    got = message(app, message_id)
+    assert got.status == "queued"
+    assert got.next_attempt_at >= before + timedelta(seconds=119)
+    assert got.next_attempt_at <= utcnow() + timedelta(seconds=121)
+
+
+def test_timeouts_are_retried_then_failed_after_the_last_attempt(make_app, twilio):
+    app = make_app(**TWILIO, SEND_MAX_ATTEMPTS=2)
+    twilio.post(MESSAGES_URL, body=requests.exceptions.ConnectTimeout("slow"))
+    with app.app_context():
+        key_session = app.extensions["adapter.sessionmaker"]()
+        key = create_api_key(key_session, "k")
+        key_session.commit()
+    client = app.test_client()
+    response = client.post(
+        "/api/v1/messages",
+        json={"to": PHONE, "body": "hi"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    message_id = response.get_json()["id"]
+    work(app)
+    assert message(app, message_id).status == "queued"
+    make_due(app, message_id)
+    work(app)
+    got = message(app, message_id)
+    assert (got.status, got.error_code, got.attempts) == ("failed", "timeout", 2)
+    assert len(twilio.calls) == 2
+
+
+def test_redis_down_at_enqueue_still_accepts_then_delivers_once_redis_is_back(
+    make_app, app, twilio
+):
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    # The same database, but Redis unreachable for the web process.
+    down = make_app(**TWILIO, REDIS_URL="redis://127.0.0.1:1/0")
+    with down.app_context():
+        key_session = down.extensions["adapter.sessionmaker"]()
+        key = create_api_key(key_session, "k")
+        key_session.commit()
+    response = down.test_client().post(
+        "/api/v1/messages",
+        json={"to": PHONE, "body": "still here"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 202
+    message_id = response.get_json()["id"]
+    stored = message(app, message_id)
+    assert (stored.status, stored.enqueued_at) == ("queued", None)
+    assert send_queue(app).count == 0
+
+    # Redis is back: the worker's sweeper queues it, and it is sent once.
+    with app.app_context():
+        assert sweep() == 1
+        assert sweep() == 0  # already on the queue
+    work(app)
+    work(app)
+    assert len(twilio.calls) == 1
+    assert message(app, message_id).status == "sent"
+
+
+def test_duplicate_jobs_for_one_message_send_it_once(app, api, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    message_id = send(api)
+    with app.app_context():
+        enqueue([message_id, message_id])
+    assert send_queue(app).count == 3
+    work(app)
+    assert len(twilio.calls) == 1
+
+
+def test_worker_killed_between_sending_and_the_answer_never_sends_again(make_app, twilio):
+    app = make_app(**TWILIO, REQUEUE_AFTER_SECONDS=0)
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        from adapter.models import MessageKind
+        from adapter.outbox import create_outbound
+
+        created = create_outbound(
+            session, rules.get_or_create_contact(session, PHONE), "hi", kind=MessageKind.API
+        )
+        session.commit()
+        # The worker commits `sending`, and dies before Twilio answers.
+        assert _gate(created.id) is not None
+        enqueue([created.id])
+        sweep()
+    work(app)
+    assert len(twilio.calls) == 0
+    assert message(app, created.id).status == "sending"
+
+
+def test_sends_per_second_limit_defers_the_rest_without_blocking(make_app, twilio):
+    app = make_app(**{**TWILIO, "TWILIO_SENDS_PER_SECOND": "1"})
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    ids = []
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        from adapter.models import MessageKind
+        from adapter.outbox import create_outbound
+
+        person = rules.get_or_create_contact(session, PHONE)
+        ids = [create_outbound(session, person, f"m{i}", kind=MessageKind.API).id for i in range(3)]
+        session.commit()
+        enqueue(ids)
+    work(app)
+    statuses = sorted(message(app, i).status for i in ids)
+    assert statuses == ["queued", "queued", "sent"]
+    assert len(twilio.calls) == 1
+    for deferred in (message(app, i) for i in ids):
+        if deferred.status == "queued":
+            assert deferred.next_attempt_at <= utcnow() + timedelta(seconds=1)
+            assert deferred.enqueued_at is None  # the sweeper brings it back
+
+
+def test_compliance_reply_reaches_a_stopped_contact_but_api_messages_do_not(app, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    from adapter.models import MessageKind
+    from adapter.outbox import create_outbound
+
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        person = rules.get_or_create_contact(session, PHONE)
+        rules.stop(session, person, rules.Cause(source=rules.EventSource.KEYWORD))
+        reply = create_outbound(
+            session, person, "You are unsubscribed.", kind=MessageKind.COMPLIANCE
+        )
+        other = create_outbound(session, person, "Sale!", kind=MessageKind.API)
+        session.commit()
+        enqueue([reply.id, other.id])
+    work(app)
+    assert message(app, reply.id).status == "sent"
+    assert (message(app, other.id).status, message(app, other.id).reason) == (
+        "suppressed",
+        "stopped",
+    )
+    assert len(twilio.calls) == 1
+
+
+def test_twilio_api_base_url_is_honoured(make_app, twilio):
+    app = make_app(**TWILIO, TWILIO_API_BASE_URL="http://127.0.0.1:9999/stub")
+    twilio.post(
+        re.compile(r"http://127\.0\.0\.1:9999/stub/2010-04-01/Accounts/.*/Messages\.json"),
+        json=twilio_created(),
+        status=201,
+    )
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        from adapter.models import MessageKind
+        from adapter.outbox import create_outbound
+
+        created = create_outbound(
+            session, rules.get_or_create_contact(session, PHONE), "hi", kind=MessageKind.API
+        )
+        session.commit()
+        enqueue([created.id])
+    work(app)
+    assert len(twilio.calls) == 1
+    assert message(app, created.id).status == "sent"
+
+
+def test_events_record_the_provider_as_source(app, api, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_error(21610), status=400)
+    send(api)
+    work(app)
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        event = session.scalars(select(ContactEvent)).one()
+        assert (event.source, event.channel, event.old_value, event.new_value) == (
+            "provider",
+            "twilio",
+            "active",
+            "stopped",
+        )
