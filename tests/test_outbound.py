@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from adapter import rules
 from adapter.apikeys import create_api_key
 from adapter.db import utcnow
-from adapter.models import Contact, ContactEvent, Message
-from adapter.outbox import enqueue, sweep
+from adapter.models import Contact, ContactEvent, Message, MessageKind
+from adapter.outbox import create_outbound, enqueue, sweep
 from adapter.queue import send_queue
 from adapter.sending import _gate
 from adapter.worker import run_worker
@@ -98,6 +98,19 @@ def contact(app, phone: str = PHONE) -> Contact:
         return found
 
 
+def queue_message(app, body: str = "hi", enqueue_job: bool = True) -> int:
+    """Create an outbound message to PHONE the way the API does, without going through HTTP."""
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        person = rules.get_or_create_contact(session, PHONE)
+        created = create_outbound(session, person, body, kind=MessageKind.API)
+        session.commit()
+        session.close()
+        if enqueue_job:
+            enqueue([created.id])
+    return created.id
+
+
 def make_due(app, message_id: int) -> None:
     """Let a message's backoff pass now instead of waiting for it."""
     with app.app_context():
@@ -135,16 +148,7 @@ def test_message_to_active_contact_is_sent_once_with_the_right_parameters(app, a
 def test_messaging_service_sid_is_sent_as_messaging_service(make_app, twilio):
     app = make_app(**{**TWILIO, "TWILIO_FROM": "MG" + "b" * 32})
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
-    with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        from adapter.models import MessageKind
-        from adapter.outbox import create_outbound
-
-        created = create_outbound(
-            session, rules.get_or_create_contact(session, PHONE), "hi", kind=MessageKind.API
-        )
-        session.commit()
-        enqueue([created.id])
+    queue_message(app)
     work(app)
     params = sent_params(twilio.calls[0])
     assert params["MessagingServiceSid"] == "MG" + "b" * 32
@@ -319,37 +323,21 @@ def test_duplicate_jobs_for_one_message_send_it_once(app, api, twilio):
 def test_worker_killed_between_sending_and_the_answer_never_sends_again(make_app, twilio):
     app = make_app(**TWILIO, REQUEUE_AFTER_SECONDS=0)
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    created_id = queue_message(app, enqueue_job=False)
     with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        from adapter.models import MessageKind
-        from adapter.outbox import create_outbound
-
-        created = create_outbound(
-            session, rules.get_or_create_contact(session, PHONE), "hi", kind=MessageKind.API
-        )
-        session.commit()
         # The worker commits `sending`, and dies before Twilio answers.
-        assert _gate(created.id) is not None
-        enqueue([created.id])
+        assert _gate(created_id) is not None
+        enqueue([created_id])
         sweep()
     work(app)
     assert len(twilio.calls) == 0
-    assert message(app, created.id).status == "sending"
+    assert message(app, created_id).status == "sending"
 
 
 def test_sends_per_second_limit_defers_the_rest_without_blocking(make_app, twilio):
     app = make_app(**{**TWILIO, "TWILIO_SENDS_PER_SECOND": "1"})
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
-    ids = []
-    with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        from adapter.models import MessageKind
-        from adapter.outbox import create_outbound
-
-        person = rules.get_or_create_contact(session, PHONE)
-        ids = [create_outbound(session, person, f"m{i}", kind=MessageKind.API).id for i in range(3)]
-        session.commit()
-        enqueue(ids)
+    ids = [queue_message(app, f"m{i}") for i in range(3)]
     work(app)
     statuses = sorted(message(app, i).status for i in ids)
     assert statuses == ["queued", "queued", "sent"]
@@ -362,9 +350,6 @@ def test_sends_per_second_limit_defers_the_rest_without_blocking(make_app, twili
 
 def test_compliance_reply_reaches_a_stopped_contact_but_api_messages_do_not(app, twilio):
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
-    from adapter.models import MessageKind
-    from adapter.outbox import create_outbound
-
     with app.app_context():
         session = app.extensions["adapter.sessionmaker"]()
         person = rules.get_or_create_contact(session, PHONE)
@@ -391,19 +376,10 @@ def test_twilio_api_base_url_is_honoured(make_app, twilio):
         json=twilio_created(),
         status=201,
     )
-    with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        from adapter.models import MessageKind
-        from adapter.outbox import create_outbound
-
-        created = create_outbound(
-            session, rules.get_or_create_contact(session, PHONE), "hi", kind=MessageKind.API
-        )
-        session.commit()
-        enqueue([created.id])
+    created_id = queue_message(app)
     work(app)
     assert len(twilio.calls) == 1
-    assert message(app, created.id).status == "sent"
+    assert message(app, created_id).status == "sent"
 
 
 def test_events_record_the_provider_as_source(app, api, twilio):
