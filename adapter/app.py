@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     :class:`~adapter.errors.SchemaOutOfDate` saying which command to run. CLI commands that need
     the schema check it themselves, so that ``flask --app wsgi db upgrade`` can run at all.
     """
+    _configure_logging()
     app = Flask("adapter", instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -64,6 +66,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+def _configure_logging() -> None:
+    """Log to stderr at LOG_LEVEL (default INFO) unless the host process set logging up."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
 
 
 def _load_providers() -> dict[str, Provider]:
