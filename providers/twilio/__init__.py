@@ -18,7 +18,9 @@ class TwilioProvider:
     max_body_length = 1600
 
     def blueprint(self) -> Blueprint | None:
-        return None
+        from .webhooks import blueprint
+
+        return blueprint
 
     def is_configured(self, config: Mapping[str, Any]) -> bool:
         return all(

@@ -1,0 +1,77 @@
+"""Per-channel settings read through the provider's environment prefix (``TWILIO_...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from .keywords import DEFAULT_HELP, DEFAULT_OPT_IN, DEFAULT_OPT_OUT, KeywordLists
+from .provider import Provider
+
+DEFAULT_OPT_OUT_REPLY = (
+    "You are unsubscribed and will receive no more messages from this number. "
+    "Reply START to resubscribe."
+)
+DEFAULT_OPT_IN_REPLY = (
+    "You are resubscribed and will receive messages again. Reply STOP to unsubscribe."
+)
+DEFAULT_HELP_REPLY = (
+    "Reply STOP to unsubscribe or START to resubscribe. Msg & data rates may apply."
+)
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    name: str
+    # The provider itself blocks sends to opted-out numbers and answers keywords (e.g. Twilio
+    # Advanced Opt-Out): the adapter then sends no keyword replies, and only an opt-in lifts
+    # a stop.
+    enforces_opt_out: bool
+    keywords: KeywordLists
+    opt_out_reply: str
+    opt_in_reply: str
+    help_reply: str
+
+
+def _words(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        return default
+    return tuple(word.strip() for word in str(value).split(",") if word.strip())
+
+
+def load_channel_settings(provider: Provider, config: Mapping[str, Any]) -> ChannelSettings:
+    """Settings of ``provider``'s channel from ``config``: ``<PREFIX>_OPT_OUT_KEYWORDS``,
+    ``<PREFIX>_OPT_IN_KEYWORDS``, ``<PREFIX>_HELP_KEYWORDS`` (comma separated; each replaces its
+    default list), ``<PREFIX>_OPT_OUT_REPLY``, ``<PREFIX>_OPT_IN_REPLY``,
+    ``<PREFIX>_HELP_REPLY``."""
+    prefix = f"{provider.env_prefix}_"
+
+    def setting(name: str) -> Any:
+        return config.get(prefix + name)
+
+    return ChannelSettings(
+        name=provider.name,
+        enforces_opt_out=provider.enforces_opt_out(config),
+        keywords=KeywordLists.of(
+            opt_out=_words(setting("OPT_OUT_KEYWORDS"), DEFAULT_OPT_OUT),
+            opt_in=_words(setting("OPT_IN_KEYWORDS"), DEFAULT_OPT_IN),
+            help=_words(setting("HELP_KEYWORDS"), DEFAULT_HELP),
+        ),
+        opt_out_reply=setting("OPT_OUT_REPLY") or DEFAULT_OPT_OUT_REPLY,
+        opt_in_reply=setting("OPT_IN_REPLY") or DEFAULT_OPT_IN_REPLY,
+        help_reply=setting("HELP_REPLY") or DEFAULT_HELP_REPLY,
+    )
+
+
+def channel_settings(channel: str) -> ChannelSettings:
+    """The current app's settings for ``channel``, read once per app."""
+    cache: dict[str, ChannelSettings] = current_app.extensions.setdefault(
+        "adapter.channel_settings", {}
+    )
+    if channel not in cache:
+        provider = current_app.extensions["adapter.providers"][channel]
+        cache[channel] = load_channel_settings(provider, current_app.config)
+    return cache[channel]

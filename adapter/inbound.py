@@ -1,0 +1,164 @@
+"""The provider-neutral inbound path: one parsed message in, every consequence stored at once.
+
+A message, its contact's changes, their events and any compliance reply commit in one
+transaction, keyed by the provider's message id: a webhook retried (or delivered twice at the
+same moment) meets the unique index and changes nothing a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import rules
+from .channels import ChannelSettings, channel_settings
+from .db import transaction, utcnow
+from .models import (
+    Contact,
+    ContactStatus,
+    Direction,
+    EventSource,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+from .outbox import create_outbound, enqueue
+from .phone import to_e164
+from .provider import InboundMessage, Keyword
+
+log = logging.getLogger(__name__)
+
+# Attempts at the transaction: a second is needed only when a concurrent request created the
+# same new contact first.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message_id: int
+    duplicate: bool
+    keyword: Keyword | None = None
+    reply_id: int | None = None
+
+
+def handle_inbound(inbound: InboundMessage) -> InboundResult:
+    """Store ``inbound`` and apply SPEC §1.2: keywords, reactivation, consent, replies.
+
+    Raises :class:`~adapter.errors.InvalidPhone` for a sender that is not a phone number.
+    """
+    phone = to_e164(inbound.sender, current_app.config["DEFAULT_REGION"])
+    settings = channel_settings(inbound.channel)
+    for attempt in range(_ATTEMPTS):
+        earlier = _find(inbound)
+        if earlier is not None:
+            return InboundResult(message_id=earlier, duplicate=True)
+        try:
+            with transaction() as session:
+                result = _store(session, inbound, phone, settings)
+        except IntegrityError:
+            # Another request stored this message (or created this contact) first; look again.
+            log.info(
+                "inbound %s: concurrent write, attempt %d", inbound.provider_message_id, attempt
+            )
+            continue
+        if result.reply_id is not None:
+            enqueue([result.reply_id])
+        return result
+    earlier = _find(inbound)
+    if earlier is None:
+        raise RuntimeError(f"could not store inbound {inbound.provider_message_id}")
+    return InboundResult(message_id=earlier, duplicate=True)
+
+
+def _find(inbound: InboundMessage) -> int | None:
+    with transaction() as session:
+        return session.scalar(
+            select(Message.id).where(
+                Message.channel == inbound.channel,
+                Message.provider_message_id == inbound.provider_message_id,
+            )
+        )
+
+
+def _store(
+    session: Session, inbound: InboundMessage, phone: str, settings: ChannelSettings
+) -> InboundResult:
+    contact = rules.get_or_create_contact(session, phone)
+    ignored = contact.status in rules.IGNORED
+    stopped = contact.status == ContactStatus.STOPPED
+    # The provider's own verdict (e.g. Twilio's OptOutType) wins over our matching, and the
+    # keyword is classified before anything changes: a stopped contact texting STOP stays stopped.
+    keyword = inbound.provider_keyword or settings.keywords.classify(inbound.text, stopped)
+    now = utcnow()
+    message = Message(
+        contact_id=contact.id,
+        direction=Direction.INBOUND.value,
+        kind=MessageKind.INBOUND.value,
+        channel=inbound.channel,
+        provider_message_id=inbound.provider_message_id,
+        # PostgreSQL text cannot hold NUL; keep the rest of the message rather than lose it.
+        body=inbound.text.replace("\x00", "\ufffd"),
+        media=list(inbound.media) or None,
+        status=(MessageStatus.ARCHIVED if ignored else MessageStatus.RECEIVED).value,
+        attempts=0,
+        created_on=now,
+        modified_on=now,
+    )
+    session.add(message)
+    # The unique (channel, provider_message_id) index fires here for a concurrent duplicate,
+    # before any consequence is written.
+    session.flush()
+
+    def cause(source: EventSource, reason: str) -> rules.Cause:
+        return rules.Cause(
+            source=source, reason=reason, channel=inbound.channel, message_id=message.id
+        )
+
+    keyword_source = EventSource.PROVIDER if inbound.provider_keyword else EventSource.KEYWORD
+    rules.record_seen(contact, now)
+    rules.mark_phone_valid(session, contact, cause(EventSource.SYSTEM, "inbound message"))
+
+    if ignored:
+        # Blocked and archived contacts trigger nothing, but their opt-out or opt-in is the
+        # person's word on consent and decides how they return if ever unblocked.
+        if keyword == Keyword.OPT_OUT:
+            rules.record_opt_out(session, contact, cause(keyword_source, "opt-out keyword"))
+        elif keyword == Keyword.OPT_IN:
+            rules.record_opt_in(session, contact, cause(keyword_source, "opt-in keyword"))
+        return InboundResult(message_id=message.id, duplicate=False, keyword=keyword)
+
+    reply_text: str | None = None
+    if keyword == Keyword.OPT_OUT:
+        rules.record_opt_out(session, contact, cause(keyword_source, "opt-out keyword"))
+        reply_text = settings.opt_out_reply
+    elif keyword == Keyword.OPT_IN:
+        rules.record_opt_in(session, contact, cause(keyword_source, "opt-in keyword"))
+        reply_text = settings.opt_in_reply
+    else:
+        if keyword == Keyword.HELP:
+            reply_text = settings.help_reply
+        if stopped and not settings.enforces_opt_out:
+            # Any message but an opt-out brings a stopped contact back (SPEC §1.2), without its
+            # groups. Where the provider enforces opt-out, only an opt-in lifts its block.
+            rules.reactivate(
+                session,
+                contact,
+                cause(EventSource.SYSTEM, "inbound message from a stopped contact"),
+            )
+
+    reply_id = None
+    if reply_text and not settings.enforces_opt_out:
+        reply_id = _reply(session, contact, reply_text, message).id
+    return InboundResult(message_id=message.id, duplicate=False, keyword=keyword, reply_id=reply_id)
+
+
+def _reply(session: Session, contact: Contact, text: str, to: Message) -> Message:
+    """The compliance reply to ``to``: at most one per inbound message (unique reply_to_id)."""
+    return create_outbound(
+        session, contact, text, kind=MessageKind.COMPLIANCE, channel=to.channel, reply_to_id=to.id
+    )
