@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["adapter.engine"] = engine
     app.extensions["adapter.sessionmaker"] = make_sessionmaker(engine)
+    app.extensions["adapter.write_sessionmaker"] = make_sessionmaker(engine, write=True)
     app.extensions["adapter.providers"] = providers
     app.extensions["adapter.channel"] = _outbound_channel(providers, app.config)
     app.teardown_appcontext(close_session)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -18,6 +18,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Execution option naming the BEGIN mode of SQLite transactions.
+_SQLITE_BEGIN = "adapter_sqlite_begin"
 
 
 class Base(DeclarativeBase):
@@ -71,23 +75,31 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            # A real BEGIN (pysqlite's own would be deferred until the first write), so that reads
-            # and writes of one transaction see one snapshot. Writers that read first write first
-            # (the gate's compare-and-set, the inbound insert), taking SQLite's single write lock.
-            conn.exec_driver_sql("BEGIN")
+            # Writers begin IMMEDIATE, taking SQLite's single write lock before their first read:
+            # a deferred transaction that reads and then writes fails outright ("database is
+            # locked") when another writer committed in between, instead of waiting its turn.
+            mode = conn.get_execution_options().get(_SQLITE_BEGIN, "")
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine, write: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``write`` ones serialise with other writers from their first
+    statement on SQLite (PostgreSQL's row locks need no such help)."""
+    if write and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def get_session() -> Session:
-    """The session of the current request or job, closed when its app context ends."""
+    """The session of the current request, closed when its app context ends; a writer for
+    requests that change things."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["adapter.sessionmaker"]()
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        key = "adapter.write_sessionmaker" if writes else "adapter.sessionmaker"
+        g.db_session = current_app.extensions[key]()
     return g.db_session
 
 
@@ -99,8 +111,8 @@ def close_session(_exc: BaseException | None = None) -> None:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """A fresh session whose work commits together or not at all."""
-    session = current_app.extensions["adapter.sessionmaker"]()
+    """A fresh writer session whose work commits together or not at all."""
+    session = current_app.extensions["adapter.write_sessionmaker"]()
     try:
         with session.begin():
             yield session
