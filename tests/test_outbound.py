@@ -13,6 +13,7 @@ import pytest
 import requests
 import responses
 from sqlalchemy import select, update
+from support import ACCOUNT_SID, TWILIO
 
 from adapter import rules
 from adapter.apikeys import create_api_key
@@ -23,17 +24,8 @@ from adapter.queue import send_queue
 from adapter.sending import _gate
 from adapter.worker import run_worker
 
-ACCOUNT_SID = "AC" + "a" * 32
 MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 PHONE = "+14155550100"
-TWILIO = {
-    "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-    "TWILIO_AUTH_TOKEN": "test-auth-token",
-    "TWILIO_FROM": "+14155550199",
-    "PUBLIC_BASE_URL": "https://adapter.example.com",
-    # High enough that only the rate-limit test meets the limit.
-    "TWILIO_SENDS_PER_SECOND": "1000",
-}
 
 
 def twilio_created(sid: str = "SM" + "1" * 32) -> dict:

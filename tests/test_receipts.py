@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from support import TWILIO
 
 from adapter import rules
 from adapter.db import utcnow
@@ -20,11 +21,7 @@ SID = "SM" + "3" * 32
 
 @pytest.fixture
 def app(make_app):
-    return make_app(
-        TWILIO_ACCOUNT_SID="AC" + "a" * 32,
-        TWILIO_AUTH_TOKEN="test-auth-token",
-        TWILIO_FROM="+14155550199",
-    )
+    return make_app(**TWILIO)
 
 
 def handed_over(app, status: MessageStatus = MessageStatus.SENT) -> int:
@@ -162,7 +159,7 @@ def test_transient_failure_in_a_receipt_queues_the_message_again(app, code):
 
 
 def test_transient_failure_after_the_last_attempt_fails(make_app):
-    app = make_app(SEND_MAX_ATTEMPTS=1)
+    app = make_app(**TWILIO, SEND_MAX_ATTEMPTS=1)
     message_id = handed_over(app)
     receive(app, "failed", "30008", message_id=message_id)
     assert state(app, message_id)[0].status == "failed"
