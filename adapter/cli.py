@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import schema
 from .db import transaction
@@ -36,6 +37,7 @@ def db() -> None:
 
 
 @db.command("upgrade", help="Bring the database to the newest schema.")
+@with_appcontext
 def db_upgrade() -> None:
     url = current_app.config["DATABASE_URL"]
     schema.upgrade(url)
@@ -43,6 +45,7 @@ def db_upgrade() -> None:
 
 
 @db.command("current", help="Print the database's schema revision.")
+@with_appcontext
 def db_current() -> None:
     revision = schema.current_revision(current_app.extensions["adapter.engine"])
     click.echo(revision or "none (run `flask --app wsgi db upgrade`)")
@@ -50,6 +53,7 @@ def db_current() -> None:
 
 @click.command("create-api-key", help="Create an application API key NAME and print it once.")
 @click.argument("name")
+@with_appcontext
 def create_api_key(name: str) -> None:
     from .apikeys import create_api_key as create
 
@@ -65,6 +69,7 @@ def create_api_key(name: str) -> None:
 
 @click.command("worker", help="Run the RQ worker that sends messages.")
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit.")
+@with_appcontext
 def worker(burst: bool) -> None:
     from .worker import run_worker
 
@@ -76,6 +81,7 @@ def worker(burst: bool) -> None:
 
 
 @click.command("requeue", help="Queue every message left queued with no live job (the sweeper).")
+@with_appcontext
 def requeue() -> None:
     from .outbox import sweep
 
@@ -88,6 +94,7 @@ def requeue() -> None:
 
 @click.command("dev", help="Upgrade the database, then run the Procfile's web and worker.")
 @click.option("--port", default=8000, show_default=True, help="Port of the web server.")
+@with_appcontext
 def dev(port: int) -> None:
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
