@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from . import rules
 from .db import transaction, utcnow
-from .models import Contact, Direction, EventSource, Message, MessageStatus
+from .models import Direction, Message, MessageStatus
 from .outbox import schedule_retry
 from .provider import DeliveryReceipt, Verdict
 
@@ -61,29 +61,17 @@ def apply_receipt(receipt: DeliveryReceipt) -> bool:
         current = MessageStatus(message.status)
         if current not in _RANK or _RANK[new] <= _RANK[current]:
             return True
-        contact = session.scalars(
-            select(Contact).where(Contact.id == message.contact_id).with_for_update()
-        ).one()
         if receipt.error_code:
             message.error_code = receipt.error_code
         if new == MessageStatus.DELIVERED:
             message.status = new.value
-            rules.record_delivered(contact)
+            rules.record_delivered(rules.lock_contact_by_id(session, message.contact_id))
             return True
         if receipt.verdict == Verdict.TRANSIENT and schedule_retry(message):
             return True
         message.status = new.value
-        rules.apply_provider_verdict(
-            session,
-            contact,
-            receipt.verdict,
-            rules.Cause(
-                source=EventSource.PROVIDER,
-                reason=f"{receipt.channel} receipt: {new.value}, error {receipt.error_code}",
-                channel=receipt.channel,
-                message_id=message.id,
-            ),
-        )
+        reason = f"{receipt.channel} receipt: {new.value}, error {receipt.error_code}"
+        rules.apply_provider_verdict(session, message, receipt.verdict, reason)
         return True
 
 

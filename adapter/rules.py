@@ -40,6 +40,7 @@ from .models import (
     EventSource,
     Group,
     GroupMembership,
+    Message,
 )
 from .provider import Verdict
 
@@ -393,14 +394,27 @@ def bulk_set_status(
     return result.rowcount or 0
 
 
+def lock_contact_by_id(session: Session, contact_id: int, read: bool = False) -> Contact:
+    """:func:`lock_contact` by id; ``read`` takes a shared lock, enough to wait for writers."""
+    return session.scalars(
+        select(Contact).where(Contact.id == contact_id).with_for_update(read=read)
+    ).one()
+
+
 def apply_provider_verdict(
-    session: Session, contact: Contact, verdict: Verdict, cause: Cause
+    session: Session, message: Message, verdict: Verdict, reason: str
 ) -> ContactEvent | None:
-    """What a provider's error says about the recipient, applied to the contact (SPEC §1.3)."""
-    if verdict == Verdict.OPTED_OUT:
-        return record_opt_out(session, contact, cause)
-    if verdict == Verdict.PHONE_INVALID:
-        return mark_phone_invalid(session, contact, cause)
-    if verdict == Verdict.UNREACHABLE:
-        return record_unreachable(session, contact, cause)
-    return None
+    """What a provider's error on ``message`` says about its recipient, applied to the contact
+    (SPEC §1.3): an opt-out stops them, an unreachable number counts towards phone invalid."""
+    actions = {
+        Verdict.OPTED_OUT: record_opt_out,
+        Verdict.PHONE_INVALID: mark_phone_invalid,
+        Verdict.UNREACHABLE: record_unreachable,
+    }
+    action = actions.get(verdict)
+    if action is None:
+        return None
+    cause = Cause(
+        source=EventSource.PROVIDER, reason=reason, channel=message.channel, message_id=message.id
+    )
+    return action(session, lock_contact_by_id(session, message.contact_id), cause)

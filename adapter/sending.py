@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 
 from . import ratelimit, rules
 from .db import transaction, utcnow
@@ -21,7 +21,6 @@ from .models import (
     Contact,
     ContactStatus,
     Direction,
-    EventSource,
     Message,
     MessageKind,
     MessageStatus,
@@ -89,9 +88,7 @@ def _gate(message_id: int) -> _Claimed | None:
         message = session.get_one(Message, message_id)
         # FOR SHARE waits for a STOP being committed right now by the rules module (which holds
         # the contact FOR UPDATE), so a STOP that commits first always wins.
-        contact = session.scalars(
-            select(Contact).where(Contact.id == message.contact_id).with_for_update(read=True)
-        ).one()
+        contact = rules.lock_contact_by_id(session, message.contact_id, read=True)
         reason = suppression_reason(contact, message)
         if reason is not None:
             message.status = MessageStatus.SUPPRESSED.value
@@ -152,17 +149,5 @@ def _record_failure(message_id: int, exc: SendError) -> None:
         if exc.verdict == Verdict.TRANSIENT and schedule_retry(message, exc.retry_after):
             return
         message.status = MessageStatus.FAILED.value
-        contact = session.scalars(
-            select(Contact).where(Contact.id == message.contact_id).with_for_update()
-        ).one()
-        rules.apply_provider_verdict(
-            session,
-            contact,
-            exc.verdict,
-            rules.Cause(
-                source=EventSource.PROVIDER,
-                reason=f"{message.channel} refused a send with error {exc.code}",
-                channel=message.channel,
-                message_id=message.id,
-            ),
-        )
+        reason = f"{message.channel} refused a send with error {exc.code}"
+        rules.apply_provider_verdict(session, message, exc.verdict, reason)

@@ -23,7 +23,7 @@ from adapter.provider import Verdict
 
 STAFF = rules.Cause(source=EventSource.STAFF, actor="ana@support", reason="asked on the phone")
 KEYWORD = rules.Cause(source=EventSource.KEYWORD, channel="twilio", reason="STOP")
-PROVIDER = rules.Cause(source=EventSource.PROVIDER, channel="twilio", reason="21610")
+PROVIDER = rules.Cause(source=EventSource.PROVIDER, channel="twilio", reason="30003")
 LEAVING = ["stopped", "blocked", "archived"]
 
 
@@ -279,9 +279,22 @@ def test_a_delivery_restarts_the_unreachable_streak(session):
 )
 def test_provider_verdicts(session, verdict, status, phone_valid):
     contact = new_contact(session)
-    rules.apply_provider_verdict(session, contact, verdict, PROVIDER)
+    failed = Message(
+        contact_id=contact.id, direction="out", kind="api", channel="twilio", status="failed"
+    )
+    session.add(failed)
+    session.flush()
+    event = rules.apply_provider_verdict(session, failed, verdict, "error 123")
     session.commit()
+    session.refresh(contact)
     assert (contact.status, contact.phone_valid) == (status, phone_valid)
+    if event is not None:
+        assert (event.source, event.channel, event.message_id, event.reason) == (
+            "provider",
+            "twilio",
+            failed.id,
+            "error 123",
+        )
 
 
 def test_record_seen_sets_last_seen_whatever_the_status(session):
