@@ -18,8 +18,6 @@ from .db import close_session, make_engine, make_sessionmaker
 from .provider import Provider
 from .schema import check_schema
 
-log = logging.getLogger(__name__)
-
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration from the environment (SPEC §5), then ``config`` overrides.
@@ -104,9 +102,14 @@ def _instance_secret(instance: Path) -> str:
     Kept on disk so that every process of one deployment signs sessions alike.
     """
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+    try:
+        # O_EXCL: when several processes start at once, exactly one writes the secret.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
