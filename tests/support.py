@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from adapter.apikeys import create_api_key
+
 ACCOUNT_SID = "AC" + "a" * 32
 AUTH_TOKEN = "test-auth-token"
 TWILIO = {
@@ -23,15 +25,31 @@ def twilio_signature(url: str, form: dict[str, str], token: str = AUTH_TOKEN) ->
     return RequestValidator(token).compute_signature(url, form)
 
 
+def post_form(app: Flask, path: str, form: dict[str, str], signature: str | None = None):  # type: ignore[no-untyped-def]
+    """POST ``form`` as Twilio does, with ``signature`` as its X-Twilio-Signature if given."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return app.test_client().post(path, data=urlencode(form), headers=headers)
+
+
 def post_signed(app: Flask, path: str, form: dict[str, str], token: str = AUTH_TOKEN):  # type: ignore[no-untyped-def]
     """POST ``form`` to ``path`` signed as Twilio signs it: over PUBLIC_BASE_URL + path."""
     base = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
-    signature = twilio_signature(base + path, form, token)
-    return app.test_client().post(
-        path,
-        data=urlencode(form),
-        headers={
-            "X-Twilio-Signature": signature,
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
+    return post_form(app, path, form, twilio_signature(base + path, form, token))
+
+
+def api_caller(app: Flask, key_name: str = "app"):  # type: ignore[no-untyped-def]
+    """A new API key for ``app``, and a function making API requests with it."""
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        key = create_api_key(session, key_name)
+        session.commit()
+        session.close()
+    client = app.test_client()
+
+    def call(method: str, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    return call

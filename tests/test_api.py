@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from support import api_caller
 
-from adapter.apikeys import create_api_key
 from adapter.models import Contact, Message
 from adapter.queue import send_queue
 
@@ -13,24 +13,8 @@ PHONE = "+14155550100"
 
 
 @pytest.fixture
-def key(app) -> str:
-    with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        created = create_api_key(session, "crm")
-        session.commit()
-        session.close()
-    return created
-
-
-@pytest.fixture
-def api(app, key):
-    client = app.test_client()
-
-    def call(method: str, path: str, **kwargs):
-        headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}
-        return client.open(path, method=method, headers=headers, **kwargs)
-
-    return call
+def api(app):
+    return api_caller(app, "crm")
 
 
 def count(app, model) -> int:
@@ -47,7 +31,8 @@ def count(app, model) -> int:
     [{}, {"Authorization": "Bearer sk_wrong"}, {"Authorization": "Basic dXNlcjpwYXNz"}],
     ids=["missing", "wrong", "not-bearer"],
 )
-def test_requests_without_a_valid_key_get_401_and_change_nothing(app, key, headers):
+def test_requests_without_a_valid_key_get_401_and_change_nothing(app, api, headers):
+    # `api` has created a real key: these requests do not carry it.
     response = app.test_client().post(
         "/api/v1/messages", json={"to": PHONE, "body": "hi"}, headers=headers
     )
@@ -66,16 +51,8 @@ def test_accepted_message_is_committed_queued_and_on_the_queue(app, api):
 
 
 def test_numbers_without_plus_use_the_default_region(make_app):
-    app = make_app(DEFAULT_REGION="GB")
-    with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        key = create_api_key(session, "uk")
-        session.commit()
-    response = app.test_client().post(
-        "/api/v1/messages",
-        json={"to": "07400 123456", "body": "hi"},
-        headers={"Authorization": f"Bearer {key}"},
-    )
+    api = api_caller(make_app(DEFAULT_REGION="GB"))
+    response = api("POST", "/api/v1/messages", json={"to": "07400 123456", "body": "hi"})
     assert response.status_code == 202
     assert response.get_json()["to"] == "+447400123456"
 

@@ -13,10 +13,9 @@ import pytest
 import requests
 import responses
 from sqlalchemy import select, update
-from support import ACCOUNT_SID, TWILIO
+from support import ACCOUNT_SID, TWILIO, api_caller
 
 from adapter import rules
-from adapter.apikeys import create_api_key
 from adapter.db import utcnow
 from adapter.models import Contact, ContactEvent, Message, MessageKind
 from adapter.outbox import create_outbound, enqueue, sweep
@@ -43,18 +42,7 @@ def app(make_app):
 
 @pytest.fixture
 def api(app):
-    with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        key = create_api_key(session, "billing")
-        session.commit()
-        session.close()
-    client = app.test_client()
-
-    def call(method: str, path: str, **kwargs):
-        headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}
-        return client.open(path, method=method, headers=headers, **kwargs)
-
-    return call
+    return api_caller(app, "billing")
 
 
 @pytest.fixture
@@ -251,17 +239,7 @@ def test_429_retry_after_is_honoured(app, api, twilio):
 def test_timeouts_are_retried_then_failed_after_the_last_attempt(make_app, twilio):
     app = make_app(**TWILIO, SEND_MAX_ATTEMPTS=2)
     twilio.post(MESSAGES_URL, body=requests.exceptions.ConnectTimeout("slow"))
-    with app.app_context():
-        key_session = app.extensions["adapter.sessionmaker"]()
-        key = create_api_key(key_session, "k")
-        key_session.commit()
-    client = app.test_client()
-    response = client.post(
-        "/api/v1/messages",
-        json={"to": PHONE, "body": "hi"},
-        headers={"Authorization": f"Bearer {key}"},
-    )
-    message_id = response.get_json()["id"]
+    message_id = send(api_caller(app), body="hi")
     work(app)
     assert message(app, message_id).status == "queued"
     make_due(app, message_id)
@@ -277,17 +255,7 @@ def test_redis_down_at_enqueue_still_accepts_then_delivers_once_redis_is_back(
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
     # The same database, but Redis unreachable for the web process.
     down = make_app(**TWILIO, REDIS_URL="redis://127.0.0.1:1/0")
-    with down.app_context():
-        key_session = down.extensions["adapter.sessionmaker"]()
-        key = create_api_key(key_session, "k")
-        key_session.commit()
-    response = down.test_client().post(
-        "/api/v1/messages",
-        json={"to": PHONE, "body": "still here"},
-        headers={"Authorization": f"Bearer {key}"},
-    )
-    assert response.status_code == 202
-    message_id = response.get_json()["id"]
+    message_id = send(api_caller(down), body="still here")
     stored = message(app, message_id)
     assert (stored.status, stored.enqueued_at) == ("queued", None)
     assert send_queue(app).count == 0

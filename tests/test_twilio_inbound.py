@@ -4,11 +4,10 @@ compliance replies and TwiML out. Real database and Redis."""
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
-from support import TWILIO, post_signed, twilio_signature
+from support import TWILIO, post_form, post_signed, twilio_signature
 
 from adapter import rules
 from adapter.channels import DEFAULT_HELP_REPLY, DEFAULT_OPT_IN_REPLY, DEFAULT_OPT_OUT_REPLY
@@ -346,20 +345,12 @@ def nothing_stored(app) -> bool:
 
 
 @pytest.mark.parametrize(
-    "headers",
-    [
-        {},
-        {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},
-        {"X-Twilio-Signature": ""},
-    ],
+    "signature",
+    [{}, {"signature": "bm90IGEgc2lnbmF0dXJl"}, {"signature": ""}],
     ids=["missing", "wrong", "empty"],
 )
-def test_unsigned_or_wrongly_signed_requests_get_403_and_change_nothing(app, headers):
-    response = app.test_client().post(
-        "/twilio/inbound",
-        data=urlencode(inbound_form("STOP")),
-        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
-    )
+def test_unsigned_or_wrongly_signed_requests_get_403_and_change_nothing(app, signature):
+    response = post_form(app, "/twilio/inbound", inbound_form("STOP"), **signature)
     assert response.status_code == 403
     assert nothing_stored(app)
 
@@ -374,14 +365,7 @@ def test_a_signed_request_with_altered_fields_is_refused(app):
     form = inbound_form("hello")
     signature = twilio_signature("https://adapter.example.com/twilio/inbound", form)
     form["Body"] = "STOP"
-    response = app.test_client().post(
-        "/twilio/inbound",
-        data=urlencode(form),
-        headers={
-            "X-Twilio-Signature": signature,
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
+    response = post_form(app, "/twilio/inbound", form, signature)
     assert response.status_code == 403
     assert nothing_stored(app)
 
@@ -390,11 +374,7 @@ def test_signature_is_checked_against_public_base_url_not_the_local_url(app):
     # Behind a proxy the app sees http://localhost; Twilio signed the public URL.
     form = inbound_form("hello")
     local = twilio_signature("http://localhost/twilio/inbound", form)
-    response = app.test_client().post(
-        "/twilio/inbound",
-        data=urlencode(form),
-        headers={"X-Twilio-Signature": local, "Content-Type": "application/x-www-form-urlencoded"},
-    )
+    response = post_form(app, "/twilio/inbound", form, local)
     assert response.status_code == 403
     assert text_in(app).status_code == 200
 
