@@ -1,4 +1,4 @@
-"""Per-channel settings read through the provider's environment prefix (``TWILIO_...``)."""
+"""Per-channel settings read through the provider's environment prefix (``<PREFIX>_...``)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ DEFAULT_HELP_REPLY = (
 @dataclass(frozen=True)
 class ChannelSettings:
     name: str
-    # The provider itself blocks sends to opted-out numbers and answers keywords (e.g. Twilio
-    # Advanced Opt-Out): the adapter then sends no keyword replies, and only an opt-in lifts
-    # a stop.
+    # The provider itself blocks sends to opted-out numbers and answers keywords: the adapter
+    # then sends no keyword replies, and only an opt-in lifts a stop.
     enforces_opt_out: bool
     keywords: KeywordLists
     opt_out_reply: str
@@ -37,16 +36,22 @@ class ChannelSettings:
 
 
 def _words(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
-    if not value:
-        return default
-    return tuple(word.strip() for word in str(value).split(",") if word.strip())
+    words = tuple(word.strip() for word in str(value or "").split(",") if word.strip())
+    # A setting left blank (or only commas) keeps the default: an empty opt-out list would
+    # silently stop honouring STOP.
+    return words or default
+
+
+def _text(value: Any, default: str) -> str:
+    # A blank reply would be sent as an empty SMS, which says nothing to the person.
+    return str(value or "").strip() or default
 
 
 def load_channel_settings(provider: Provider, config: Mapping[str, Any]) -> ChannelSettings:
     """Settings of ``provider``'s channel from ``config``: ``<PREFIX>_OPT_OUT_KEYWORDS``,
     ``<PREFIX>_OPT_IN_KEYWORDS``, ``<PREFIX>_HELP_KEYWORDS`` (comma separated; each replaces its
     default list), ``<PREFIX>_OPT_OUT_REPLY``, ``<PREFIX>_OPT_IN_REPLY``,
-    ``<PREFIX>_HELP_REPLY``."""
+    ``<PREFIX>_HELP_REPLY``. Unset or blank settings keep the defaults."""
     prefix = f"{provider.env_prefix}_"
 
     def setting(name: str) -> Any:
@@ -60,9 +65,9 @@ def load_channel_settings(provider: Provider, config: Mapping[str, Any]) -> Chan
             opt_in=_words(setting("OPT_IN_KEYWORDS"), DEFAULT_OPT_IN),
             help=_words(setting("HELP_KEYWORDS"), DEFAULT_HELP),
         ),
-        opt_out_reply=setting("OPT_OUT_REPLY") or DEFAULT_OPT_OUT_REPLY,
-        opt_in_reply=setting("OPT_IN_REPLY") or DEFAULT_OPT_IN_REPLY,
-        help_reply=setting("HELP_REPLY") or DEFAULT_HELP_REPLY,
+        opt_out_reply=_text(setting("OPT_OUT_REPLY"), DEFAULT_OPT_OUT_REPLY),
+        opt_in_reply=_text(setting("OPT_IN_REPLY"), DEFAULT_OPT_IN_REPLY),
+        help_reply=_text(setting("HELP_REPLY"), DEFAULT_HELP_REPLY),
     )
 
 

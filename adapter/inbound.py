@@ -91,8 +91,8 @@ def _store(
     contact = rules.get_or_create_contact(session, phone)
     ignored = contact.status in rules.IGNORED
     stopped = contact.status == ContactStatus.STOPPED
-    # The provider's own verdict (e.g. Twilio's OptOutType) wins over our matching, and the
-    # keyword is classified before anything changes: a stopped contact texting STOP stays stopped.
+    # The provider's own opt-out / opt-in flag wins over our matching, and the keyword is
+    # classified before anything changes: a stopped contact texting STOP stays stopped.
     keyword = inbound.provider_keyword or settings.keywords.classify(inbound.text, stopped)
     now = utcnow()
     message = Message(
@@ -119,7 +119,13 @@ def _store(
             source=source, reason=reason, channel=inbound.channel, message_id=message.id
         )
 
-    keyword_source = EventSource.PROVIDER if inbound.provider_keyword else EventSource.KEYWORD
+    # The history tells a keyword we matched from the provider's own flag (SPEC §1.4).
+    if inbound.provider_keyword:
+        opt_out = cause(EventSource.PROVIDER, "the provider's opt-out flag")
+        opt_in = cause(EventSource.PROVIDER, "the provider's opt-in flag")
+    else:
+        opt_out = cause(EventSource.KEYWORD, "opt-out keyword")
+        opt_in = cause(EventSource.KEYWORD, "opt-in keyword")
     rules.record_seen(contact, now)
     rules.mark_phone_valid(session, contact, cause(EventSource.SYSTEM, "inbound message"))
 
@@ -127,17 +133,17 @@ def _store(
         # Blocked and archived contacts trigger nothing, but their opt-out or opt-in is the
         # person's word on consent and decides how they return if ever unblocked.
         if keyword == Keyword.OPT_OUT:
-            rules.record_opt_out(session, contact, cause(keyword_source, "opt-out keyword"))
+            rules.record_opt_out(session, contact, opt_out)
         elif keyword == Keyword.OPT_IN:
-            rules.record_opt_in(session, contact, cause(keyword_source, "opt-in keyword"))
+            rules.record_opt_in(session, contact, opt_in)
         return InboundResult(message_id=message.id, duplicate=False, keyword=keyword)
 
     reply_text: str | None = None
     if keyword == Keyword.OPT_OUT:
-        rules.record_opt_out(session, contact, cause(keyword_source, "opt-out keyword"))
+        rules.record_opt_out(session, contact, opt_out)
         reply_text = settings.opt_out_reply
     elif keyword == Keyword.OPT_IN:
-        rules.record_opt_in(session, contact, cause(keyword_source, "opt-in keyword"))
+        rules.record_opt_in(session, contact, opt_in)
         reply_text = settings.opt_in_reply
     else:
         if keyword == Keyword.HELP:

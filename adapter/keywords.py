@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from .provider import Keyword
 
-# Twilio's defaults plus the words the FCC's 2025 consent-revocation rule names; ARRET is
-# required in Canada. Spellings with a space or hyphen (OPT OUT, OPT-OUT) match through
+# The major providers' default list plus the words the FCC's 2025 consent-revocation rule names;
+# ARRET is required in Canada. Spellings with a space or hyphen (OPT OUT, OPT-OUT) match through
 # :func:`match_key`, so one entry covers them all.
 DEFAULT_OPT_OUT = (
     "STOP",
@@ -29,7 +29,15 @@ DEFAULT_HELP = ("HELP", "INFO")
 OPT_IN_ONLY_WHEN_STOPPED = frozenset({"yes"})
 
 _SURROUNDING = re.compile(r"^[\W_]+|[\W_]+$")
-_SEPARATORS = re.compile(r"[\s\-_.]+")
+# Besides ASCII ones, phones send typographic dashes (iOS turns "--" into an em dash) and the
+# minus sign; all of them separate words as a hyphen does.
+_SEPARATORS = re.compile(r"[\s\-_.\u2010-\u2015\u2212\ufe58\ufe63\uff0d]+")
+
+
+def _is_ignorable(char: str) -> bool:
+    # Accents (combining marks) and invisible format characters (zero-width space and joiner,
+    # soft hyphen, BOM) that keyboards and copy-paste slip into a word without changing it.
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) == "Cf"
 
 
 def normalize(text: str) -> str:
@@ -37,7 +45,7 @@ def normalize(text: str) -> str:
     inner white space collapsed: `` Arrêt. `` becomes ``arret``, full-width STOP ``stop``."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     without_accents = "".join(
-        char for char in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(char)
+        char for char in unicodedata.normalize("NFKD", folded) if not _is_ignorable(char)
     )
     trimmed = _SURROUNDING.sub("", without_accents)
     return " ".join(trimmed.split())

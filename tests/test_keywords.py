@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapter.channels import DEFAULT_OPT_OUT_REPLY, load_channel_settings
 from adapter.keywords import KeywordLists, normalize
 from adapter.provider import Keyword
 
@@ -32,7 +33,15 @@ DEFAULTS = KeywordLists.of()
         "revoke",
         "ARRÊT",
         "arret",
+        "Arrêt!",
         "🛑 STOP 🛑",
+        "OPT\u2010OUT",  # Unicode hyphen
+        "opt\u2013out",  # en dash
+        "Opt\u2014Out",  # em dash, as iOS smart punctuation types "--"
+        "ＯＰＴ－ＯＵＴ",  # full-width, hyphen included
+        "STOP\u200b",  # zero-width space pasted after the word
+        "ST\u00adOP",  # soft hyphen inside the word
+        "\ufeffStop",  # byte-order mark in front
     ],
 )
 def test_opt_out_spellings(text):
@@ -53,6 +62,8 @@ def test_opt_out_spellings(text):
         "...",
         "😀",
         "停止",
+        "end of the month",
+        "stop stop",
     ],
 )
 def test_sentences_and_other_text_are_not_keywords(text):
@@ -91,3 +102,48 @@ def test_a_word_on_both_lists_is_read_as_an_opt_out():
 
 def test_normalize_collapses_inner_space_and_strips_accents():
     assert normalize("  Arrêt   Tout. ") == "arret tout"
+
+
+def test_normalize_keeps_non_latin_text():
+    assert normalize(" Привет, мир! ") == "привет, мир"
+    assert normalize("你好") == "你好"
+
+
+class _Provider:
+    """Any provider: the settings are found through its prefix alone."""
+
+    name = "acme"
+    env_prefix = "ACME"
+
+    def enforces_opt_out(self, config):
+        return config.get("ACME_ENFORCES") == "yes"
+
+
+def test_channel_settings_come_from_the_providers_own_prefix():
+    settings = load_channel_settings(
+        _Provider(),
+        {
+            "ACME_OPT_OUT_KEYWORDS": "STOP, ALTO ,PARE",
+            "ACME_HELP_REPLY": "Acme alerts. Help: acme.example/help",
+            "ACME_ENFORCES": "yes",
+            # Another provider's settings are not this channel's.
+            "OTHER_OPT_OUT_KEYWORDS": "NOPE",
+        },
+    )
+    assert settings.name == "acme"
+    assert settings.enforces_opt_out is True
+    assert settings.keywords.classify("Alto", stopped=False) == Keyword.OPT_OUT
+    assert settings.keywords.classify("nope", stopped=False) is None
+    # Replaced, not extended: a list without CANCEL no longer knows it.
+    assert settings.keywords.classify("cancel", stopped=False) is None
+    assert settings.help_reply == "Acme alerts. Help: acme.example/help"
+    assert settings.opt_out_reply == DEFAULT_OPT_OUT_REPLY
+
+
+def test_blank_channel_settings_keep_the_defaults():
+    settings = load_channel_settings(
+        _Provider(), {"ACME_OPT_OUT_KEYWORDS": " , ", "ACME_OPT_OUT_REPLY": "   "}
+    )
+    assert settings.keywords.classify("STOP", stopped=False) == Keyword.OPT_OUT
+    assert settings.opt_out_reply == DEFAULT_OPT_OUT_REPLY
+    assert "START" in settings.opt_out_reply

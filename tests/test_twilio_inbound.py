@@ -138,6 +138,7 @@ def test_twilio_opt_out_type_wins_over_our_matching(app):
     world = World(app)
     assert world.contact.status == "stopped"
     assert world.status_events[-1].source == "provider"
+    assert world.status_events[-1].reason == "the provider's opt-out flag"
 
 
 def test_stopped_contact_texting_stop_again_stays_stopped(app):
@@ -238,8 +239,40 @@ def test_stopped_contact_writing_hello_is_reactivated_without_its_groups(app):
 
 def test_stopped_contact_writing_hello_stays_stopped_when_twilio_enforces(enforced):
     set_up_contact(enforced, "stopped")
+    events_before = len(World(enforced).status_events)
     text_in(enforced, "hello")
-    assert World(enforced).contact.status == "stopped"
+    world = World(enforced)
+    assert world.contact.status == "stopped"
+    assert len(world.status_events) == events_before
+    # Still stored for the application, like any message from a stopped contact.
+    assert [(m.body, m.status) for m in world.inbound] == [("hello", "received")]
+    assert world.replies == []
+
+
+def test_help_from_a_stopped_contact_reactivates_and_is_answered_when_not_enforced(app):
+    set_up_contact(app, "stopped")
+    text_in(app, "help")
+    world = World(app)
+    assert world.contact.status == "active"
+    assert [r.body for r in world.replies] == [DEFAULT_HELP_REPLY]
+
+
+def test_help_from_a_stopped_contact_leaves_it_stopped_when_enforced(enforced):
+    set_up_contact(enforced, "stopped")
+    text_in(enforced, "HELP", OptOutType="HELP")
+    world = World(enforced)
+    assert world.contact.status == "stopped"
+    assert world.replies == []
+
+
+def test_stop_twilio_did_not_flag_still_stops_when_enforced(enforced):
+    # Our matching is broader than Twilio's (full-width letters): the person still opted out.
+    set_up_contact(enforced)
+    text_in(enforced, "ＳＴＯＰ")
+    world = World(enforced)
+    assert world.contact.status == "stopped"
+    assert world.status_events[-1].source == "keyword"
+    assert world.replies == []
 
 
 def test_opt_in_without_enforcement_reactivates_and_confirms(app):
@@ -307,6 +340,29 @@ def test_reply_texts_and_keywords_are_configurable_per_channel(make_app):
     assert [r.body for r in world.replies] == ["Baja confirmada. Responda START para volver."]
 
 
+def test_keyword_and_reply_settings_are_read_from_the_environment(make_app, monkeypatch):
+    monkeypatch.setenv("TWILIO_OPT_IN_KEYWORDS", "START,INICIO")
+    monkeypatch.setenv("TWILIO_OPT_IN_REPLY", "Alta confirmada. Responda STOP para salir.")
+    monkeypatch.setenv("TWILIO_HELP_KEYWORDS", "HELP,AYUDA")
+    app = make_app(**TWILIO)
+    set_up_contact(app, "stopped")
+    text_in(app, "Inicio")
+    text_in(app, "ayuda")
+    world = World(app)
+    assert world.contact.status == "active"
+    assert [r.body for r in world.replies] == [
+        "Alta confirmada. Responda STOP para salir.",
+        DEFAULT_HELP_REPLY,
+    ]
+
+
+def test_a_blank_keyword_setting_keeps_the_default_list(make_app):
+    app = make_app(**TWILIO, TWILIO_OPT_OUT_KEYWORDS=" , ")
+    set_up_contact(app)
+    text_in(app, "STOP")
+    assert World(app).contact.status == "stopped"
+
+
 # --- blocked and archived ----------------------------------------------------------------------
 
 
@@ -332,6 +388,29 @@ def test_opt_out_from_blocked_or_archived_is_recorded_and_returns_them_stopped(a
     consent = world.events[-1]
     assert (consent.kind, consent.new_value, consent.source) == ("consent", "opted_out", "keyword")
 
+    staff_set(app, "active")
+    assert World(app).contact.status == "stopped"
+
+
+def test_opt_in_from_blocked_after_opting_out_is_recorded_and_returns_them_active(app):
+    set_up_contact(app, "blocked")
+    text_in(app, "STOP")
+    text_in(app, "START")
+    world = World(app)
+    assert world.contact.status == "blocked"
+    assert world.replies == []
+    assert [(e.kind, e.new_value) for e in world.events if e.kind == "consent"] == [
+        ("consent", "opted_out"),
+        ("consent", "opted_in"),
+    ]
+    staff_set(app, "active")
+    assert World(app).contact.status == "active"
+
+
+def test_yes_from_blocked_is_not_an_opt_in(app):
+    set_up_contact(app, "blocked")
+    text_in(app, "STOP")
+    text_in(app, "yes")
     staff_set(app, "active")
     assert World(app).contact.status == "stopped"
 
@@ -377,6 +456,13 @@ def test_signature_is_checked_against_public_base_url_not_the_local_url(app):
     response = post_form(app, "/twilio/inbound", form, local)
     assert response.status_code == 403
     assert text_in(app).status_code == 200
+
+
+def test_public_base_url_with_a_trailing_slash_still_verifies(make_app):
+    app = make_app(**{**TWILIO, "PUBLIC_BASE_URL": "https://adapter.example.com/"})
+    form = inbound_form()
+    signature = twilio_signature("https://adapter.example.com/twilio/inbound", form)
+    assert post_form(app, "/twilio/inbound", form, signature).status_code == 200
 
 
 def test_without_public_base_url_the_request_url_is_used(make_app):
@@ -434,6 +520,9 @@ def test_unusual_text_is_stored_faithfully(app, body):
         ({"NumMedia": "lots"}, "NumMedia"),
         ({"NumMedia": "-1"}, "NumMedia"),
         ({"NumMedia": "99"}, "NumMedia"),
+        ({"NumMedia": "²"}, "NumMedia"),
+        ({"NumMedia": "1" * 5000}, "NumMedia"),
+        ({"From": "whatsapp:+14155550100"}, "not an SMS sender"),
         ({"MessageSid": "SM" + "1" * 100}, "MessageSid is too long"),
     ],
 )

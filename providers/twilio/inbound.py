@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from adapter.errors import InvalidRequest
@@ -11,9 +12,14 @@ from adapter.provider import InboundMessage, Keyword
 MAX_MEDIA = 10
 # Twilio's own keyword handling (Advanced Opt-Out) reports what it did in OptOutType.
 _OPT_OUT_TYPE = {"STOP": Keyword.OPT_OUT, "START": Keyword.OPT_IN, "HELP": Keyword.HELP}
+_DIGITS = re.compile(r"[0-9]{1,3}")
 
 
 def parse_inbound(form: Mapping[str, str], channel: str) -> InboundMessage:
+    """One neutral message from Twilio's form, or :class:`InvalidRequest` saying what is wrong.
+
+    The sender is checked as a phone number by the core, which knows the default region.
+    """
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid") or "").strip()
     if not sid:
         raise InvalidRequest("MessageSid is missing")
@@ -22,8 +28,14 @@ def parse_inbound(form: Mapping[str, str], channel: str) -> InboundMessage:
     sender = (form.get("From") or "").strip()
     if not sender:
         raise InvalidRequest("From is missing")
+    if ":" in sender:
+        # whatsapp:+1..., messenger:..., rcs:...: another channel sharing the webhook. Reading
+        # the number out of it would answer a WhatsApp STOP by SMS.
+        raise InvalidRequest(f"From {sender[:64]!r} is not an SMS sender")
     raw_count = (form.get("NumMedia") or "0").strip()
-    if not raw_count.isdigit() or int(raw_count) > MAX_MEDIA:
+    # ASCII digits, and few of them: str.isdigit() also accepts "²", and a string of thousands
+    # of digits, both of which int() refuses.
+    if not _DIGITS.fullmatch(raw_count) or int(raw_count) > MAX_MEDIA:
         raise InvalidRequest(f"NumMedia must be a number from 0 to {MAX_MEDIA}")
     media = [
         url

@@ -22,9 +22,14 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 
+# Every route of this blueprint is a Twilio webhook, so every one is checked before its view runs.
 @blueprint.before_request
-def verify_signature() -> Response | None:
-    """Refuse (403, nothing changed) any request not signed with our Twilio auth token."""
+def verify_twilio_request() -> Response | None:
+    """None when the current request carries a valid X-Twilio-Signature, else the 403 to answer.
+
+    Registered for every route of this blueprint; a view elsewhere can call it directly.
+    The URL checked is the one Twilio called (PUBLIC_BASE_URL behind a proxy), with the form.
+    """
     token = current_app.config.get("TWILIO_AUTH_TOKEN")
     if not token:
         log.error("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set, so it cannot be verified")
