@@ -354,6 +354,9 @@ def bulk_set_status(
         literal(batch_id),
         literal(now, ContactEvent.created_on.type),
     ).where(Contact.status != new_value, *where)
+    # Lock the chosen contacts as every other writer does (lock_contact), in one order: a STOP
+    # being stored at this moment is then waited for and seen, not overwritten by the update below.
+    rows = rows.order_by(Contact.id).with_for_update(of=Contact)
     columns = [
         "contact_id",
         "kind",
