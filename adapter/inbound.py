@@ -54,14 +54,12 @@ def handle_inbound(inbound: InboundMessage) -> InboundResult:
     phone = to_e164(inbound.sender, current_app.config["DEFAULT_REGION"])
     settings = channel_settings(inbound.channel)
     for attempt in range(_ATTEMPTS):
-        earlier = _find(inbound)
-        if earlier is not None:
-            return InboundResult(message_id=earlier, duplicate=True)
         try:
             with transaction() as session:
                 result = _store(session, inbound, phone, settings)
         except IntegrityError:
-            # Another request stored this message (or created this contact) first; look again.
+            # Another request stored this message (or created this contact) first; the next
+            # attempt finds it.
             log.info(
                 "inbound %s: concurrent write, attempt %d", inbound.provider_message_id, attempt
             )
@@ -69,25 +67,20 @@ def handle_inbound(inbound: InboundMessage) -> InboundResult:
         if result.reply_id is not None:
             enqueue([result.reply_id])
         return result
-    earlier = _find(inbound)
-    if earlier is None:
-        raise RuntimeError(f"could not store inbound {inbound.provider_message_id}")
-    return InboundResult(message_id=earlier, duplicate=True)
-
-
-def _find(inbound: InboundMessage) -> int | None:
-    with transaction() as session:
-        return session.scalar(
-            select(Message.id).where(
-                Message.channel == inbound.channel,
-                Message.provider_message_id == inbound.provider_message_id,
-            )
-        )
+    raise RuntimeError(f"could not store inbound {inbound.provider_message_id}")
 
 
 def _store(
     session: Session, inbound: InboundMessage, phone: str, settings: ChannelSettings
 ) -> InboundResult:
+    earlier = session.scalar(
+        select(Message.id).where(
+            Message.channel == inbound.channel,
+            Message.provider_message_id == inbound.provider_message_id,
+        )
+    )
+    if earlier is not None:
+        return InboundResult(message_id=earlier, duplicate=True)
     contact = rules.get_or_create_contact(session, phone)
     ignored = contact.status in rules.IGNORED
     stopped = contact.status == ContactStatus.STOPPED
@@ -129,16 +122,9 @@ def _store(
     rules.record_seen(contact, now)
     rules.mark_phone_valid(session, contact, cause(EventSource.SYSTEM, "inbound message"))
 
-    if ignored:
-        # Blocked and archived contacts trigger nothing, but their opt-out or opt-in is the
-        # person's word on consent and decides how they return if ever unblocked.
-        if keyword == Keyword.OPT_OUT:
-            rules.record_opt_out(session, contact, opt_out)
-        elif keyword == Keyword.OPT_IN:
-            rules.record_opt_in(session, contact, opt_in)
-        return InboundResult(message_id=message.id, duplicate=False, keyword=keyword)
-
     reply_text: str | None = None
+    # On a blocked or archived contact an opt-out or opt-in changes only the recorded consent
+    # (the rules keep the status), which decides how they return if ever unblocked.
     if keyword == Keyword.OPT_OUT:
         rules.record_opt_out(session, contact, opt_out)
         reply_text = settings.opt_out_reply
@@ -158,7 +144,8 @@ def _store(
             )
 
     reply_id = None
-    if reply_text and not settings.enforces_opt_out:
+    # Blocked and archived contacts trigger nothing, replies included.
+    if reply_text and not ignored and not settings.enforces_opt_out:
         reply_id = _reply(session, contact, reply_text, message).id
     return InboundResult(message_id=message.id, duplicate=False, keyword=keyword, reply_id=reply_id)
 
