@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from . import rules
-from .db import transaction, utcnow
+from .db import transaction
 from .models import Direction, Message, MessageStatus
 from .outbox import schedule_retry
 from .provider import DeliveryReceipt, Verdict
@@ -48,14 +48,7 @@ def apply_receipt(receipt: DeliveryReceipt) -> bool:
                 receipt.provider_message_id,
             )
             return False
-        # Lock the message row before reading it (see adapter.sending._gate).
-        session.execute(
-            update(Message)
-            .where(Message.id == message_id)
-            .values(modified_on=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        message = session.get_one(Message, message_id)
+        message = session.get_one(Message, message_id, with_for_update=True)
         if receipt.provider_message_id and not message.provider_message_id:
             message.provider_message_id = receipt.provider_message_id
         current = MessageStatus(message.status)

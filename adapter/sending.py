@@ -70,8 +70,8 @@ def send_message(message_id: int) -> None:
 def _gate(message_id: int) -> _Claimed | None:
     now = utcnow()
     with transaction() as session:
-        # Writing first takes the row lock (PostgreSQL) or the write lock (SQLite) before any
-        # read, so two jobs for one message cannot both get past this line.
+        # The claim: a conditional update that only one job for a message can win, however
+        # many run at once.
         claimed = session.execute(
             update(Message)
             .where(
