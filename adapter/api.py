@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
 
 from . import rules
 from .apikeys import find_api_key
@@ -28,11 +27,6 @@ MAX_REASON_LENGTH = 1000
 def _adapter_error(exc: AdapterError):  # type: ignore[no-untyped-def]
     get_session().rollback()
     return jsonify(error=exc.message), exc.http_status
-
-
-@blueprint.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
-    return jsonify(error=exc.description), exc.code
 
 
 @blueprint.before_request
