@@ -41,6 +41,8 @@ def load_config(
         "REQUEUE_AFTER_SECONDS": int(env.get("REQUEUE_AFTER_SECONDS") or 60),
         # How often the worker's sweeper looks for messages to (re)queue.
         "SWEEP_INTERVAL_SECONDS": float(env.get("SWEEP_INTERVAL_SECONDS") or 1.0),
+        # Prefix of this deployment's queues and Redis keys; derived from DATABASE_URL when unset.
+        "QUEUE_NAMESPACE": env.get("QUEUE_NAMESPACE") or None,
         "SCHEMA_CHECK": True,
     }
     # Provider settings (TWILIO_*, VONAGE_*, ...) are read by the provider packages themselves;

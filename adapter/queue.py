@@ -1,13 +1,18 @@
-"""Redis and the RQ queue that carries send jobs."""
+"""Redis, the RQ queues and the key namespace that keeps deployments sharing a Redis apart."""
 
 from __future__ import annotations
+
+import hashlib
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
+from sqlalchemy.engine import make_url
 
-QUEUE_NAME = "messages"
+# The queues a worker listens to, in the order it takes jobs from them.
+SEND_QUEUE = "messages"
+WORKER_QUEUES: tuple[str, ...] = (SEND_QUEUE,)
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
@@ -22,8 +27,41 @@ def redis_connection(app: Flask | None = None) -> Redis:
     return client
 
 
+def namespace(app: Flask | None = None) -> str:
+    """The prefix of every queue and Redis key of this deployment.
+
+    QUEUE_NAMESPACE when set; otherwise derived from the database URL, so that two deployments
+    with their own databases on one Redis never run each other's jobs, while every process of
+    one deployment (same DATABASE_URL) agrees without being told.
+    """
+    app = app or current_app
+    configured = (app.config.get("QUEUE_NAMESPACE") or "").strip()
+    if configured:
+        return configured
+    cached = app.extensions.get("adapter.namespace")
+    if cached is None:
+        url = make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+        cached = "adapter-" + hashlib.sha256(url.encode()).hexdigest()[:12]
+        app.extensions["adapter.namespace"] = cached
+    return cached
+
+
+def redis_key(*parts: str, app: Flask | None = None) -> str:
+    """A Redis key inside this deployment's namespace."""
+    return ":".join((namespace(app), *parts))
+
+
+def named_queue(name: str, app: Flask | None = None) -> Queue:
+    """The RQ queue ``name`` (one of WORKER_QUEUES) of this deployment."""
+    return Queue(redis_key(name, app=app), connection=redis_connection(app))
+
+
 def send_queue(app: Flask | None = None) -> Queue:
-    return Queue(QUEUE_NAME, connection=redis_connection(app))
+    return named_queue(SEND_QUEUE, app)
+
+
+def worker_queues(app: Flask | None = None) -> list[Queue]:
+    return [named_queue(name, app) for name in WORKER_QUEUES]
 
 
 def redis_problem(app: Flask | None = None) -> str | None:

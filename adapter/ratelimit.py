@@ -24,7 +24,7 @@ return tostring((slot + 1) * window - now)
 """
 
 
-def acquire(redis: Redis, channel: str, per_second: float) -> float:
+def acquire(redis: Redis, key: str, per_second: float) -> float:
     """Take one send slot on ``channel``: 0.0 when granted, else seconds to wait for the next."""
     if per_second <= 0:
         return 0.0
@@ -32,5 +32,5 @@ def acquire(redis: Redis, channel: str, per_second: float) -> float:
         window, allowed = 1.0, int(per_second)
     else:
         window, allowed = 1.0 / per_second, 1
-    wait = redis.eval(_ACQUIRE, 1, f"adapter:ratelimit:{channel}", window, allowed)
+    wait = redis.eval(_ACQUIRE, 1, key, window, allowed)
     return float(wait)

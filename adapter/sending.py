@@ -27,7 +27,7 @@ from .models import (
 )
 from .outbox import schedule_retry
 from .provider import OutboundRequest, Provider, SendError, SendResult, Verdict
-from .queue import redis_connection
+from .queue import redis_connection, redis_key
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,9 @@ def _gate(message_id: int) -> _Claimed | None:
             log.error("message %s: no provider named %r", message_id, message.channel)
             return None
         wait = ratelimit.acquire(
-            redis_connection(), message.channel, provider.sends_per_second(current_app.config)
+            redis_connection(),
+            redis_key("ratelimit", message.channel),
+            provider.sends_per_second(current_app.config),
         )
         if wait > 0:
             # The channel is at its limit: leave the message queued and let the sweeper bring it

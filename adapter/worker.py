@@ -8,7 +8,7 @@ import threading
 from flask import Flask
 from rq import SimpleWorker
 
-from .queue import redis_connection, send_queue
+from .queue import redis_connection, worker_queues
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     """
     from .outbox import sweep
 
-    worker = SimpleWorker([send_queue(app)], connection=redis_connection(app))
+    worker = SimpleWorker(worker_queues(app), connection=redis_connection(app))
     with app.app_context():
         if burst:
             sweep()
