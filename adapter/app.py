@@ -52,9 +52,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("SCHEMA_CHECK") and click.get_current_context(silent=True) is None:
         check_schema(engine)
 
-    from . import api
+    from . import admin, api
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(admin.blueprint)
     for provider in providers.values():
         blueprint = provider.blueprint()
         if blueprint is not None:

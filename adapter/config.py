@@ -44,6 +44,11 @@ def load_config(
         # Prefix of this deployment's queues and Redis keys; derived from DATABASE_URL when unset.
         "QUEUE_NAMESPACE": env.get("QUEUE_NAMESPACE") or None,
         "SCHEMA_CHECK": True,
+        # Session cookies only over HTTPS; on by default when PUBLIC_BASE_URL is https.
+        "SESSION_COOKIE_SECURE": env_flag(
+            env.get("SESSION_COOKIE_SECURE"),
+            default=(env.get("PUBLIC_BASE_URL") or "").startswith("https://"),
+        ),
     }
     # Provider settings (TWILIO_*, VONAGE_*, ...) are read by the provider packages themselves;
     # each declares its prefix, and its variables are carried over untouched.

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 # The queues a worker listens to, in the order it takes jobs from them.
 SEND_QUEUE = "messages"
-WORKER_QUEUES: tuple[str, ...] = (SEND_QUEUE,)
+WORKER_QUEUES: tuple[str, ...] = (SEND_QUEUE, "admin")
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
