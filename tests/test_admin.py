@@ -560,3 +560,31 @@ def test_the_dashboard_splits_opt_outs_by_source(app):
     assert f"<title>{today} keyword: 2</title>" in page
     assert f"<title>{today} system: 1</title>" in page
     assert "jobs on queue messages" in page and "jobs on queue admin" in page
+
+
+def test_the_kept_folder_counts_equal_a_real_count_after_every_kind_of_change(app):
+    from sqlalchemy import func
+
+    from adapter import rules
+    from adapter.admin.search import folder_counts
+    from adapter.models import Contact
+
+    for n in range(30):
+        add_contact(app, f"+1415555{n:04d}", last_seen_on=datetime(2024, 1, 1, tzinfo=UTC))
+    text_in(app, "+14155550003", "STOP")
+    text_in(app, "+14155559000", "hello")  # a new contact from an inbound text
+    with app.app_context():
+        session = app.extensions["adapter.write_sessionmaker"]()
+        cause = rules.Cause(source="bulk", actor="test")
+        rules.bulk_set_status(session, "archived", cause, [Contact.phone < "+14155550010"])
+        rules.bulk_set_status(session, "blocked", cause, [Contact.phone > "+14155550020"])
+        session.commit()
+        rules.bulk_delete_archived(session, [Contact.phone < "+14155550005"])
+        session.commit()
+        exact = dict(
+            session.execute(select(Contact.status, func.count()).group_by(Contact.status)).all()
+        )
+        kept = {status: n for status, n in folder_counts(session).items() if n}
+        session.close()
+    assert kept == exact
+    assert exact == {"archived": 5, "active": 11, "blocked": 10}

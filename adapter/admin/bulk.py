@@ -19,7 +19,7 @@ from . import search
 from .models import StaffAction
 
 QUEUE = "admin"
-CHUNK_SIZE = 5000
+CHUNK_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -127,17 +127,16 @@ def run(
     after = 0
     while True:
         with transaction() as session:
-            upper = session.scalar(
-                select(func.max(Contact.id)).where(
-                    Contact.id.in_(
-                        select(Contact.id)
-                        .where(*conditions, Contact.id > after)
-                        .order_by(Contact.id)
-                        .limit(chunk_size)
-                        .scalar_subquery()
-                    )
-                )
+            ids = (
+                select(Contact.id)
+                .where(*conditions, Contact.id > after)
+                .order_by(Contact.id)
+                .limit(chunk_size)
+                .subquery()
             )
+            upper, chunk_total = session.execute(
+                select(func.max(ids.c.id), func.count()).select_from(ids)
+            ).one()
             if upper is None:
                 break
             chunk: list[ColumnElement[bool]] = [
@@ -145,12 +144,11 @@ def run(
                 Contact.id > after,
                 Contact.id <= upper,
             ]
-            chunk_total = session.scalar(select(func.count()).select_from(Contact).where(*chunk))
             if action.target is None:
                 changed += rules.bulk_delete_archived(session, chunk)
             else:
                 changed += rules.bulk_set_status(session, action.target, cause, chunk)
-        done += chunk_total or 0
+        done += chunk_total
         after = upper
         _report(job, total=max(total, done), done=done, changed=changed)
 

@@ -118,6 +118,12 @@ def upgrade() -> None:
     # The dashboard's per-day figures read the last 30 days only.
     op.create_index("ix_contact_events_created_on", "contact_events", ["created_on"])
     op.create_index("ix_messages_created_on", "messages", ["created_on"])
+    # rules.bulk_set_status looks each contact's event of the batch up by (batch_id, contact_id);
+    # with batch_id alone the planner may scan the whole batch per contact (a 100,000-contact
+    # archive took minutes instead of seconds).
+    op.create_index(
+        "ix_contact_events_batch_id_contact_id", "contact_events", ["batch_id", "contact_id"]
+    )
 
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
@@ -147,6 +153,7 @@ def downgrade() -> None:
     if bind.dialect.name == "postgresql":
         op.execute("DROP FUNCTION contact_counts_apply()")
         op.execute("DROP INDEX ix_contacts_lower_name")
+    op.drop_index("ix_contact_events_batch_id_contact_id", table_name="contact_events")
     op.drop_index("ix_messages_created_on", table_name="messages")
     op.drop_index("ix_contact_events_created_on", table_name="contact_events")
     op.drop_index("ix_contacts_status_last_seen_on_id", table_name="contacts")
