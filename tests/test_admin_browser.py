@@ -230,4 +230,7 @@ def test_screenshots_for_the_readme(browser, served):
         shot.goto("/admin/?q=%2B12125550002")
         shot.get_by_role("link", name="+12125550002").click()
         shot.screenshot(path=str(ROOT / target / name.replace("admin", "admin-contact")))
+        if name == "admin.png":
+            shot.goto("/admin/dashboard")
+            shot.screenshot(path=str(ROOT / target / "admin-dashboard.png"), full_page=True)
         context.close()
