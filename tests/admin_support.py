@@ -35,14 +35,19 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def attempt_login(client: FlaskClient, name: str, password: str, **fields: str):  # type: ignore[no-untyped-def]
+    """Fill in and send the login form as a person would."""
+    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
+    return client.post(
+        "/admin/login",
+        data={"name": name, "password": password, "csrf_token": token, **fields},
+    )
+
+
 def logged_in(app: Flask, name: str = "alice", role: str = "admin") -> FlaskClient:
     make_staff(app, name, role)
     client = app.test_client()
-    page = client.get("/admin/login").get_data(as_text=True)
-    response = client.post(
-        "/admin/login",
-        data={"name": name, "password": PASSWORD, "csrf_token": csrf_token(page)},
-    )
+    response = attempt_login(client, name, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

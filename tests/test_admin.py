@@ -13,6 +13,7 @@ import pytest
 from admin_support import (
     PASSWORD,
     add_contact,
+    attempt_login,
     contact_status,
     csrf_token,
     logged_in,
@@ -82,10 +83,7 @@ def test_login_and_logout(app):
 def test_a_wrong_password_is_refused(app):
     make_staff(app)
     client = app.test_client()
-    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
-    response = client.post(
-        "/admin/login", data={"name": "alice", "password": "nope", "csrf_token": token}
-    )
+    response = attempt_login(client, "alice", "nope")
     assert response.status_code == 401
     assert "Wrong name or password" in response.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
@@ -94,16 +92,10 @@ def test_a_wrong_password_is_refused(app):
 def test_five_wrong_passwords_in_a_row_slow_the_next_login_down(app):
     make_staff(app)
     client = app.test_client()
-    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
     for _ in range(5):
-        response = client.post(
-            "/admin/login", data={"name": "alice", "password": "guess", "csrf_token": token}
-        )
-        assert response.status_code == 401
+        assert attempt_login(client, "alice", "guess").status_code == 401
     # Even the right password waits now: a guesser cannot tell it found the password.
-    response = client.post(
-        "/admin/login", data={"name": "alice", "password": PASSWORD, "csrf_token": token}
-    )
+    response = attempt_login(client, "alice", PASSWORD)
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert "Too many failed logins" in response.get_data(as_text=True)
@@ -112,17 +104,7 @@ def test_five_wrong_passwords_in_a_row_slow_the_next_login_down(app):
 
 def test_the_login_form_never_redirects_to_another_site(app):
     make_staff(app)
-    client = app.test_client()
-    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
-    response = client.post(
-        "/admin/login",
-        data={
-            "name": "alice",
-            "password": PASSWORD,
-            "csrf_token": token,
-            "next": "//evil.example.com/",
-        },
-    )
+    response = attempt_login(app.test_client(), "alice", PASSWORD, next="//evil.example.com/")
     assert response.headers["Location"] == "/admin/"
 
 
@@ -134,14 +116,7 @@ def test_cookies_and_headers_are_locked_down(make_app):
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
-    response = client.post(
-        "/admin/login",
-        data={
-            "name": "alice",
-            "password": PASSWORD,
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-        },
-    )
+    response = attempt_login(client, "alice", PASSWORD)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
 
@@ -156,11 +131,7 @@ def test_create_staff_reads_the_password_from_standard_input(app):
     again = runner.invoke(args=["create-staff", "bob"], input=PASSWORD + "\n")
     assert "exists already" in again.output
     client = app.test_client()
-    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
-    response = client.post(
-        "/admin/login", data={"name": "bob", "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
+    assert attempt_login(client, "bob", PASSWORD).status_code == 302
     assert "bob (agent)" in client.get("/admin/").get_data(as_text=True)
 
 
@@ -317,6 +288,7 @@ def test_reactivating_someone_who_texted_stop_needs_their_renewed_consent(app):
     path = f"/admin/contacts/{contact_id}/reactivate"
     page = client.get(path).get_data(as_text=True)
     assert re.search(r"This person texted Stop on \d{4}-\d\d-\d\d \d\d:\d\d UTC via twilio", page)
+    assert "itself blocks texts" not in page
 
     refused = post_page_form(client, path, path, {"reason": "asked on the phone"})
     assert refused.status_code == 400
@@ -588,3 +560,32 @@ def test_the_kept_folder_counts_equal_a_real_count_after_every_kind_of_change(ap
         session.close()
     assert kept == exact
     assert exact == {"archived": 5, "active": 11, "blocked": 10}
+
+
+def test_reactivating_on_a_provider_enforced_channel_says_the_block_stays(make_app):
+    app = make_app(**TWILIO, TWILIO_ENFORCES_OPT_OUT="true")
+    text_in(app, PHONE, "STOP")
+    contact_id = add_contact(app, PHONE)
+    page = logged_in(app).get(f"/admin/contacts/{contact_id}/reactivate").get_data(as_text=True)
+    assert "twilio itself blocks texts to this number until the person texts START" in page
+
+
+def test_a_bulk_job_is_refused_cleanly_while_redis_is_down(make_app):
+    app = make_app(**TWILIO)
+    add_contact(app, PHONE)
+    client = logged_in(app)
+    html = client.get("/admin/").get_data(as_text=True)
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.extensions.pop("adapter.redis", None)
+    response = client.post(
+        "/admin/bulk",
+        data={
+            "scope": "search",
+            "folder": "active",
+            "action": "archive",
+            "csrf_token": csrf_token(html),
+        },
+    )
+    assert response.status_code == 503
+    assert "nothing was started or changed" in response.get_data(as_text=True)
+    assert contact_status(app, PHONE) == "active"

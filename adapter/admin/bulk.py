@@ -127,7 +127,7 @@ def run(
     after = 0
     while True:
         with transaction() as session:
-            ids = (
+            next_ids = (
                 select(Contact.id)
                 .where(*conditions, Contact.id > after)
                 .order_by(Contact.id)
@@ -135,7 +135,7 @@ def run(
                 .subquery()
             )
             upper, chunk_total = session.execute(
-                select(func.max(ids.c.id), func.count()).select_from(ids)
+                select(func.max(next_ids.c.id), func.count()).select_from(next_ids)
             ).one()
             if upper is None:
                 break

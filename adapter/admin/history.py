@@ -86,6 +86,26 @@ def opt_out_notice(session: Session, contact: Contact) -> str | None:
     return f"Stopped ({event.source}{who}) on {when}{detail}."
 
 
+def provider_block_note(session: Session, contact: Contact) -> str | None:
+    """Where the person's opt-out was on a channel whose provider enforces it (e.g. Twilio
+    Advanced Opt-Out), reactivating here does not lift the provider's own block (SPEC §1.2)."""
+    from ..channels import channel_settings
+
+    event = last_consent_event(session, contact) if contact.opted_out else None
+    if event is None or event.new_value not in OPT_OUT_VALUES or not event.channel:
+        return None
+    try:
+        enforced = channel_settings(event.channel).enforces_opt_out
+    except KeyError:  # a channel no longer configured
+        return None
+    if not enforced:
+        return None
+    return (
+        f"{event.channel} itself blocks texts to this number until the person texts START "
+        "(or another opt-in keyword): reactivating here does not lift that block."
+    )
+
+
 CSV_COLUMNS = [
     "time_utc",
     "record",

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from .. import rules
@@ -76,6 +77,16 @@ def _csrf_error(exc: CSRFError) -> Any:
         400,
         "This form was not sent from the admin page (its security token is missing or "
         "expired). Go back, reload the page and try again.",
+    )
+
+
+@blueprint.errorhandler(RedisError)
+def _redis_down(exc: RedisError) -> Any:
+    log.warning("admin page: Redis does not answer (%s)", exc.__class__.__name__)
+    return _error(
+        503,
+        "The job queue (Redis) does not answer, so nothing was started or changed. "
+        "Try again in a moment.",
     )
 
 
@@ -274,6 +285,7 @@ def contact_action(contact_id: int, action_name: str) -> Any:
         form=form,
         notice=notice,
         needs_consent=needs_consent,
+        provider_note=history.provider_block_note(session, found) if needs_consent else None,
         problems=problems,
         messages=messages,
     ), status
