@@ -102,10 +102,19 @@ def test_five_wrong_passwords_in_a_row_slow_the_next_login_down(app):
     assert client.get("/admin/").status_code == 302
 
 
-def test_the_login_form_never_redirects_to_another_site(app):
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("//evil.example.com/", "/admin/"),
+        ("/\\evil.example.com/", "/admin/"),
+        ("https://evil.example.com/", "/admin/"),
+        ("/admin/dashboard", "/admin/dashboard"),
+    ],
+)
+def test_the_login_form_never_redirects_to_another_site(app, target, landing):
     make_staff(app)
-    response = attempt_login(app.test_client(), "alice", PASSWORD, next="//evil.example.com/")
-    assert response.headers["Location"] == "/admin/"
+    response = attempt_login(app.test_client(), "alice", PASSWORD, next=target)
+    assert response.headers["Location"] == landing
 
 
 def test_cookies_and_headers_are_locked_down(make_app):

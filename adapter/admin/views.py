@@ -155,8 +155,9 @@ def login() -> Any:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths of this site: never an open redirect to another host.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only paths of this site: never an open redirect to another host ("//host" and "/\\host"
+    # are other hosts to a browser).
+    if target and target.startswith("/") and target[1:2] not in ("/", "\\"):
         return target
     return url_for("admin.contacts")
 
