@@ -105,7 +105,9 @@ def _objection(
             return "the words are quoted"
     if grammar.reported.search(before) or _hypothetical(grammar, clause, clauses):
         return "it reports someone else's words or a condition"
-    negated = grammar.negation.search(before) or grammar.negation_after.match(after)
+    first_word = re.match(r"\S*", clause.text[match.start() :])
+    after_verb = clause.text[match.start() + (first_word.end() if first_word else 0) :]
+    negated = grammar.negation.search(before) or grammar.negation_after.match(after_verb)
     if rule.negatable and negated and not rhetorical:
         return "it is negated"
     if grammar.self_subject.search(before):

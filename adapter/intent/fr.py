@@ -18,7 +18,8 @@ GRAMMAR = Grammar(
             "arrêter de + envoyer",
             pattern(
                 rf"""\b(?:arrete|arretez|arreter|arretes|arretons|cesse|cessez|cesser|stop|stoppez
-                |stopper|finissez)\s+(?:de\s+|d'|d\s+)(?:m'|me\s+|m\s+|nous\s+)?{SEND}\b"""
+                |stopper|finissez)\s+(?:(?:pas|jamais)\s+)?(?:de\s+|d'|d\s+)(?:m'|me\s+|m\s+|nous\s+)?
+                {SEND}\b"""
             ),
         ),
         Rule(

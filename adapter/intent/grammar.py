@@ -43,7 +43,8 @@ class Grammar:
     rules: tuple[Rule, ...]
     # Matched against the clause's text before the trigger, at its end.
     negation: re.Pattern[str]
-    # Matched against the clause's text after the trigger, at its start ("n'arrêtez pas").
+    # Matched against the clause's text after the trigger's first word, at its start
+    # ("n'arrêtez pas de m'écrire", "désabonnez-moi pas").
     negation_after: re.Pattern[str] = NEVER
     # Anywhere before the trigger in its clause: someone else's words, or a conditional ("my son
     # texted", "what happens if I reply").
