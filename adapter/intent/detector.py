@@ -50,6 +50,8 @@ def detect(text: str, languages: Sequence[str] = ("en", "es", "fr")) -> IntentRe
         for folded in [spell_corrected(base, _speller(grammar.language))]
     ]
     grammars = [grammar for grammar, _, _ in views]
+    # Which clauses are about messages, for judging a bare "stop": computed once, when needed.
+    supports = _Supports(grammars)
     objected: tuple[_Candidate, Folded, str] | None = None
     # Rules with words of their own first; a bare "stop" is judged only when none of them
     # matched, by what the rest of the message says.
@@ -61,7 +63,7 @@ def detect(text: str, languages: Sequence[str] = ("en", "es", "fr")) -> IntentRe
                 for clause in clauses:
                     for match in rule.regex.finditer(clause.text):
                         candidate = _Candidate(grammar, rule, clause, match)
-                        objection = _objection(candidate, folded, clauses, grammars)
+                        objection = _objection(candidate, folded, clauses, supports)
                         if objection is None:
                             return IntentResult(
                                 True,
@@ -82,8 +84,19 @@ def detect(text: str, languages: Sequence[str] = ("en", "es", "fr")) -> IntentRe
     )
 
 
+class _Supports:
+    def __init__(self, grammars: list[Grammar]) -> None:
+        self._grammars = grammars
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, clause: Clause) -> bool:
+        if clause.text not in self._known:
+            self._known[clause.text] = any(g.support.search(clause.text) for g in self._grammars)
+        return self._known[clause.text]
+
+
 def _objection(
-    candidate: _Candidate, folded: Folded, clauses: list[Clause], grammars: list[Grammar]
+    candidate: _Candidate, folded: Folded, clauses: list[Clause], supports: _Supports
 ) -> str | None:
     """Why the matched words do not ask for no more messages, or None when they do."""
     grammar, rule, clause, match = (
@@ -122,10 +135,9 @@ def _objection(
         intro = grammar.scope_intro.match(after)
         if intro and not grammar.scope_ok.match(after[intro.end() :]):
             return "it is about something other than messages"
-    if rule.bare and len(clauses) > 1:
-        others = [other.text for other in clauses if other is not clause]
-        if not any(g.support.search(text) for g in grammars for text in others):
-            return "a lone 'stop' beside words about something else"
+    others = (other for other in clauses if other is not clause)
+    if rule.bare and len(clauses) > 1 and not any(map(supports, others)):
+        return "a lone 'stop' beside words about something else"
     return None
 
 

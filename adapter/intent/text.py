@@ -106,8 +106,9 @@ def fold_message(text: str) -> Folded:
 class Speller:
     """Misspelt key words put right by a small edit distance (optimal string alignment, so a
     swap of two neighbouring letters counts as one edit), never a real word: a word on the
-    ``known`` list is left alone, and short words are only unscrambled ("stpo"), since one
-    changed letter in a four-letter word makes another word ("step", "shop")."""
+    ``known`` list is left alone, and a short word only gets two letters swapped back
+    ("stpo") or a missing one put back ("sto"), since one changed letter in a four-letter word
+    makes another word ("step", "shop")."""
 
     targets: frozenset[str]
     known: frozenset[str]
