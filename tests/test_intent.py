@@ -20,10 +20,11 @@ from adapter.keywords import KeywordLists
 DATA = Path(__file__).parent / "data"
 EVALUATION = DATA / "opt_out_intent.csv"
 # Written after successive versions of the grammar and measured before it was changed for them.
-HELD_OUT = [DATA / f"opt_out_intent_holdout{n}.csv" for n in ("", "2", "3")]
-# Written last and never tuned on: the honest estimate on text the grammar has not seen.
-UNTUNED = DATA / "opt_out_intent_untuned.csv"
-ALL_SETS = [EVALUATION, *HELD_OUT, UNTUNED]
+HELD_OUT = [DATA / f"opt_out_intent_holdout{n}.csv" for n in ("", "2", "3", "4")]
+# Written after the last two versions and never tuned on: the honest estimate on text the
+# grammar has not seen.
+UNTUNED = [DATA / "opt_out_intent_untuned.csv", DATA / "opt_out_intent_untuned2.csv"]
+ALL_SETS = [EVALUATION, *HELD_OUT, *UNTUNED]
 
 
 def test_evaluation_set_meets_the_targets():
@@ -41,12 +42,12 @@ def test_held_out_sets_meet_the_targets(path):
     assert scores.overall.precision >= 0.98, missed
 
 
-def test_untuned_set_stays_at_its_measured_level():
-    # Measured once when written (precision 96.7%, recall 98.3%) and never tuned on; a change
-    # that falls below this on unseen text has made the grammar worse.
-    scores = score(load_labelled(UNTUNED))
-    assert scores.overall.recall >= 0.95
-    assert scores.overall.precision >= 0.95
+def test_untuned_sets_stay_at_their_measured_level():
+    # Measured when written and never tuned on (together: precision 98.3%, recall 94.2%); a
+    # change that falls below this on text the grammar was not written for has made it worse.
+    scores = score(message for path in UNTUNED for message in load_labelled(path))
+    assert scores.overall.recall >= 0.94
+    assert scores.overall.precision >= 0.98
 
 
 def test_each_language_is_measured_on_its_own():

@@ -110,6 +110,8 @@ def _objection(
     rhetorical = bool(grammar.rhetorical.search(clause.text))
     if grammar.mistake.search(clause.text):
         return "the message says it was sent by mistake"
+    if grammar.playful.search(clause.text):
+        return "it is said laughing"
     start = clause.start + match.start()
     for quote_start, quote_end in folded.quoted_spans():
         if quote_start <= start < quote_end and not grammar.own_quote.search(

@@ -40,7 +40,7 @@ GRAMMAR = Grammar(
         Rule(
             "stop/cancel/end + messages",
             pattern(
-                rf"""\b(?:stop|quit|end|cancel|cease|halt|discontinue|terminate)\s+(?:with\s+)?
+                rf"""\b(?:stop|quit|end|cancel|cease|halt|discontinue|terminate)\s+(?:it\s+)?(?:with\s+)?
                 (?:{DET}\s+)*(?:{MSG}|subscription|texting)\b"""
             ),
         ),
@@ -94,7 +94,7 @@ GRAMMAR = Grammar(
             "take/remove me or my number",
             pattern(
                 r"""\b(?:take|remove|delete|erase|get|lose|scratch)\s+
-                (?:me|us|my\s+(?:phone\s+|cell\s+)?number|this\s+(?:phone\s+|cell\s+)?number
+                (?:me|us|my\s+(?:phone\s+|cell\s+)?(?:number|\#)|this\s+(?:phone\s+|cell\s+)?number
                 |my\s+(?:contact\s+)?(?:info|information|details)|my\s+name)
                 (?=\s*$|\s+(?:from|off|out\s+of|please|pls|plz|now|thanks|thank\s+you|asap|and
                 |immediately|too|already)\b)"""
@@ -139,7 +139,7 @@ GRAMMAR = Grammar(
                 (?:text|txt|message|msg|contact|send|sms|email|bother|spam|write)(?:\s+to)?
                 \s+(?:me|this\s+number|us|my\s+number|here)
                 (?=\s*$|\s+(?:again|anymore|any\s*more|ever|please|pls|thanks|thank\s+you|any|more
-                |these|those|such|at\s+all|{MSG})\b)"""
+                |these|those|such|at\s+all|anything|nothing|{MSG})\b)"""
             ),
             negatable=False,
         ),
@@ -202,7 +202,8 @@ GRAMMAR = Grammar(
     ),
     negation=pattern(
         r"""\b(?:don't|dont|do\s+not|does\s+not|doesn't|doesnt|didn't|didnt|did\s+not|never|not
-        |can't|cant|cannot|can\s+not|won't|wont|will\s+not|wouldn't|shouldn't|no\s+need\s+to|no)
+        |can't|cant|cannot|can\s+not|won't|wont|will\s+not|wouldn't|shouldn't|no\s+need\s+to|no
+        |(?:i'd|i\s+would|i)\s+hate)
         \s+(?:(?:want|wanna|need|to|me|you|u|please|pls|ever|going|gonna|just|really|ask|asked
         |be|get|let|have)\s+)*$"""
     ),
@@ -246,6 +247,9 @@ GRAMMAR = Grammar(
         |number|list|subscribed|unsubscribe|spam)\b"""
     ),
     mistake=pattern(r"\b(?:by\s+(?:accident|mistake|error)|accidentally|didn't\s+mean)\b"),
+    playful=pattern(
+        r"\b(?:lol+|lmao|rofl|jk|(?:ha){2,}h?|(?:he){2,})\b|[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c]"
+    ),
     own_quote=pattern(
         r"\bi\s+(?:already\s+|just\s+)?(?:said|say|texted|replied|wrote|sent|typed|told\s+you)\s*:?\s*$"
     ),

@@ -78,7 +78,7 @@ GRAMMAR = Grammar(
             "borren mi número",
             pattern(
                 r"""\b(?:borren|borra|borre|borrar|eliminen|elimina|elimine|eliminar|quiten|quitar
-                |retiren|retirar)\s+mi\s+(?:numero|telefono|contacto)\b"""
+                |retiren|retirar)\s+(?:mi|este|el)\s+(?:numero|telefono|contacto)\b"""
             ),
         ),
         Rule(
@@ -155,7 +155,7 @@ GRAMMAR = Grammar(
     # "Dar de baja" a thing is to cancel it ("doy de baja mi tarjeta"); only the list, the
     # messages or everything make it an opt-out.
     scope_intro=pattern(
-        r"^\s+(?:de\s+|de\s+la\s+|mi\s+|mis\s+|la\s+|el\s+|los\s+|las\s+|su\s+|tu\s+|este\s+|esta\s+)"
+        r"^\s+(?:de\s+|del\s+|al\s+|de\s+la\s+|mi\s+|mis\s+|la\s+|el\s+|los\s+|las\s+|su\s+|tu\s+|este\s+|esta\s+)"
     ),
     scope_ok=pattern(
         rf"""^\s*(?:(?:la|su|sus|esta|estos|los|las|mi|tu|todos|todo)\s+)*
@@ -164,6 +164,9 @@ GRAMMAR = Grammar(
     mention=pattern(r"^\s+(?:es|significa|quiere\s+decir)\b"),
     support=pattern(rf"\b(?:numero\s+equivocado|no\s+me\s+interesa|{MSG}|numero|lista)\b"),
     mistake=pattern(r"\b(?:sin\s+querer|por\s+error|por\s+equivocacion)\b"),
+    playful=pattern(
+        r"\b(?:(?:ja){2,}j?|(?:je){2,}|xd|lol)\b|[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c]"
+    ),
     own_quote=pattern(r"\b(?:ya\s+)?(?:dije|escribi|respondi|puse|mande)\s*:?\s*$"),
     spelling=spelling(
         "mensajes", "enviarme", "escribirme", "mandarme", "suscripción", "desuscribirme"

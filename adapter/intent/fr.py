@@ -63,7 +63,9 @@ GRAMMAR = Grammar(
                 rf"\b(?:arret|fin)\s+(?:des|de\s+vos|de\s+ces|de\s+tous\s+les|de\s+vos)\s+{MSG}\b"
             ),
         ),
-        Rule("se désabonner", pattern(r"\b(?:desabonn|desinscri|desincri|desabon)\w*")),
+        Rule(
+            "se désabonner", pattern(r"\b(?:desabonn|desinscri|desincri|desabon)\w*"), scoped=True
+        ),
         Rule(
             "retirez-moi / supprimez mon numéro",
             pattern(
@@ -128,13 +130,16 @@ GRAMMAR = Grammar(
     ),
     scope_intro=pattern(r"^\s+(?:de|d'|du|des)\s*"),
     scope_ok=pattern(
-        r"""^\s*(?:(?:la|votre|vos|ta|tes|cette|ces|les|vôtre)\s+)*
-        (?:liste|listes|fichier|fichiers|base|contacts|repertoire|sms|messages|envois|mailing
-        |diffusion)\b(?!\s+d'attente)"""
+        rf"""^\s*(?:(?:la|votre|vos|ta|tes|cette|ces|les|ce|tous|toutes)\s+)*
+        (?:liste|listes|fichier|fichiers|base|contacts|repertoire|mailing|diffusion|tout|{MSG})\b
+        (?!\s+d'attente)"""
     ),
     mention=pattern(r"^\s+(?:veut\s+dire|signifie|c'est\s+quoi)\b"),
     support=pattern(rf"\b(?:mauvais\s+numero|pas\s+interesse|{MSG}|numero|liste)\b"),
     mistake=pattern(r"\b(?:par\s+erreur|par\s+accident|sans\s+faire\s+expres|par\s+megarde)\b"),
+    playful=pattern(
+        r"\b(?:mdr|ptdr|lol|(?:ha){2,}h?|(?:hi){2,})\b|[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c]"
+    ),
     own_quote=pattern(
         r"\b(?:j'ai|je\s+vous\s+ai|je)\s+(?:deja\s+)?(?:dit|ecrit|repondu|envoye|tape)\s*:?\s*$"
     ),

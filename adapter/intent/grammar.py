@@ -68,8 +68,11 @@ class Grammar:
     mention: re.Pattern[str] = NEVER
     # In another clause: what lets a bare "stop" be about messages ("Stop. Wrong number.").
     support: re.Pattern[str] = NEVER
-    # Anywhere in the message: it was sent by mistake.
+    # In the trigger's clause: it was sent by mistake.
     mistake: re.Pattern[str] = NEVER
+    # In the trigger's clause: laughter, so a tease between friends rather than a request
+    # ("deja de mandar memes jaja").
+    playful: re.Pattern[str] = NEVER
     # Before a quotation: the sender quotes themself ("I said 'stop'").
     own_quote: re.Pattern[str] = NEVER
     # Key words a misspelling is put right to, and real words near them never to be "corrected".
