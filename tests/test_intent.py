@@ -241,6 +241,14 @@ def test_look_alikes_are_not_intents(text):
     assert not detect(text).is_intent
 
 
+def test_a_tease_said_laughing_is_not_a_request():
+    assert "laughing" in detect("deja de mandarme memes jajaja").explanation
+    assert not detect("arrête de m'envoyer des vidéos de chats mdr").is_intent
+    assert not detect("stop sending me cat videos 😂").is_intent
+    # Laughter elsewhere in the message does not make a clear request a joke.
+    assert detect("lol who is this? stop texting me").is_intent
+
+
 def test_a_lone_stop_needs_the_rest_of_the_message_to_be_about_messages():
     assert detect("Please stop!!!").is_intent
     assert detect("Stop. Wrong number.").is_intent

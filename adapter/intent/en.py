@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .grammar import Grammar, Rule, pattern, spelling
+from .grammar import LAUGHING_EMOJI, Grammar, Rule, pattern, spelling
 
 # What a request can name as the thing to stop.
 MSG = r"""(?:text\s+messages?|texts?|txts?|messages?|msgs?|sms|notifications?|alerts?|reminders?
@@ -247,9 +247,7 @@ GRAMMAR = Grammar(
         |number|list|subscribed|unsubscribe|spam)\b"""
     ),
     mistake=pattern(r"\b(?:by\s+(?:accident|mistake|error)|accidentally|didn't\s+mean)\b"),
-    playful=pattern(
-        r"\b(?:lol+|lmao|rofl|jk|(?:ha){2,}h?|(?:he){2,})\b|[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c]"
-    ),
+    playful=pattern(r"\b(?:lol+|lmao|rofl|jk|(?:ha){2,}h?|(?:he){2,})\b|" + LAUGHING_EMOJI),
     own_quote=pattern(
         r"\bi\s+(?:already\s+|just\s+)?(?:said|say|texted|replied|wrote|sent|typed|told\s+you)\s*:?\s*$"
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .grammar import Grammar, Rule, pattern, spelling
+from .grammar import LAUGHING_EMOJI, Grammar, Rule, pattern, spelling
 
 SEND = r"(?:enviar|mandar|escribir|contactar|molestar|textear|spamear|llamar)(?:me|nos|le|les)?"
 MSG = r"""(?:mensajes?|msjs?|mjs|sms|textos?|notificaciones|alertas|recordatorios|promociones
@@ -164,9 +164,7 @@ GRAMMAR = Grammar(
     mention=pattern(r"^\s+(?:es|significa|quiere\s+decir)\b"),
     support=pattern(rf"\b(?:numero\s+equivocado|no\s+me\s+interesa|{MSG}|numero|lista)\b"),
     mistake=pattern(r"\b(?:sin\s+querer|por\s+error|por\s+equivocacion)\b"),
-    playful=pattern(
-        r"\b(?:(?:ja){2,}j?|(?:je){2,}|xd|lol)\b|[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c]"
-    ),
+    playful=pattern(r"\b(?:(?:ja){2,}j?|(?:je){2,}|xd|lol)\b|" + LAUGHING_EMOJI),
     own_quote=pattern(r"\b(?:ya\s+)?(?:dije|escribi|respondi|puse|mande)\s*:?\s*$"),
     spelling=spelling(
         "mensajes", "enviarme", "escribirme", "mandarme", "suscripción", "desuscribirme"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .grammar import Grammar, Rule, pattern, spelling
+from .grammar import LAUGHING_EMOJI, Grammar, Rule, pattern, spelling
 
 SEND = r"""(?:envoyer|ecrire|contacter|spammer|harceler|appeler|texter|relancer|solliciter|deranger
     |embeter|importuner)"""
@@ -137,9 +137,7 @@ GRAMMAR = Grammar(
     mention=pattern(r"^\s+(?:veut\s+dire|signifie|c'est\s+quoi)\b"),
     support=pattern(rf"\b(?:mauvais\s+numero|pas\s+interesse|{MSG}|numero|liste)\b"),
     mistake=pattern(r"\b(?:par\s+erreur|par\s+accident|sans\s+faire\s+expres|par\s+megarde)\b"),
-    playful=pattern(
-        r"\b(?:mdr|ptdr|lol|(?:ha){2,}h?|(?:hi){2,})\b|[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c]"
-    ),
+    playful=pattern(r"\b(?:mdr|ptdr|lol|(?:ha){2,}h?|(?:hi){2,})\b|" + LAUGHING_EMOJI),
     own_quote=pattern(
         r"\b(?:j'ai|je\s+vous\s+ai|je)\s+(?:deja\s+)?(?:dit|ecrit|repondu|envoye|tape)\s*:?\s*$"
     ),

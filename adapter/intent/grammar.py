@@ -18,6 +18,9 @@ def pattern(source: str) -> re.Pattern[str]:
 
 
 NEVER = pattern(r"(?!x)x")
+# Tears of joy, rolling on the floor, grinning squint, sweat smile, winking tongue: said
+# laughing, in any language.
+LAUGHING_EMOJI = "[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c]"
 
 
 @dataclass(frozen=True)
