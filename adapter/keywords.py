@@ -40,14 +40,19 @@ def _is_ignorable(char: str) -> bool:
     return bool(unicodedata.combining(char)) or unicodedata.category(char) == "Cf"
 
 
-def normalize(text: str) -> str:
-    """NFKC, case folding, accents removed, surrounding white space and punctuation trimmed,
-    inner white space collapsed: `` Arrêt. `` becomes ``arret``, full-width STOP ``stop``."""
+def fold(text: str) -> str:
+    """NFKC, case folding, accents and invisible format characters removed: ``Arrêt`` becomes
+    ``arret``, full-width STOP ``stop``. Punctuation and white space are left as they are."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    without_accents = "".join(
+    return "".join(
         char for char in unicodedata.normalize("NFKD", folded) if not _is_ignorable(char)
     )
-    trimmed = _SURROUNDING.sub("", without_accents)
+
+
+def normalize(text: str) -> str:
+    """:func:`fold`, then surrounding white space and punctuation trimmed and inner white space
+    collapsed: `` Arrêt. `` becomes ``arret``."""
+    trimmed = _SURROUNDING.sub("", fold(text))
     return " ".join(trimmed.split())
 
 
