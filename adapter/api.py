@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from . import rules
 from .apikeys import find_api_key
 from .db import get_session
+from .dispatch import wake
 from .errors import AdapterError, ContactNotFound, InvalidRequest, MessageNotFound
 from .models import ApiKey, Contact, ContactEvent, EventSource, Group, Message, MessageKind
-from .outbox import create_outbound, enqueue
+from .outbox import create_outbound
 from .phone import to_e164
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -82,7 +83,7 @@ def create_message():  # type: ignore[no-untyped-def]
         if earlier is None:
             raise
         return jsonify(_message_json(earlier)), 202
-    enqueue([message.id])
+    wake(message.channel)
     return jsonify(_message_json(message)), 202
 
 

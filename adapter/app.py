@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 
 from .config import load_config
 from .db import close_session, make_engine, make_sessionmaker
-from .provider import Provider
+from .errors import ConfigurationError
+from .provider import Provider, missing_settings
 from .schema import check_schema
 
 
@@ -41,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
+    _refuse_half_configured(providers, app.config)
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["adapter.engine"] = engine
     app.extensions["adapter.sessionmaker"] = make_sessionmaker(engine)
@@ -83,6 +85,20 @@ def _load_providers() -> dict[str, Provider]:
     import providers
 
     return {provider.name: provider for provider in providers.all_providers()}
+
+
+def _refuse_half_configured(providers: Mapping[str, Provider], config: Mapping[str, Any]) -> None:
+    """Some of a provider's credentials but not all is a mistake to catch at start, not a send
+    failing inside the worker later (a compliance reply must not wait on a broken channel)."""
+    problems = [
+        f"{name} needs {', '.join(missing)}"
+        for name, provider in providers.items()
+        if (missing := missing_settings(provider, config))
+    ]
+    if problems:
+        raise ConfigurationError(
+            "provider half-configured: " + "; ".join(problems) + " (set them, or unset the rest)"
+        )
 
 
 def _outbound_channel(providers: Mapping[str, Provider], config: Mapping[str, Any]) -> str:

@@ -69,27 +69,38 @@ def create_api_key(name: str) -> None:
 
 @click.command("worker", help="Run the RQ worker that sends messages.")
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit.")
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Restart the worker whenever it exits.",
+)
 @with_appcontext
-def worker(burst: bool) -> None:
+def worker(burst: bool, restart: bool) -> None:
     from .worker import run_worker
 
     _require_schema()
     problem = redis_problem()
     if problem:
         raise click.ClickException(problem)
+    if restart and not burst:
+        from .supervise import supervise, worker_command
+
+        sys.exit(supervise(worker_command(sys.orig_argv[1:])))
     run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
-@click.command("requeue", help="Queue every message left queued with no live job (the sweeper).")
+@click.command(
+    "requeue", help="Wake every channel with queued messages that are due (the worker's sweep)."
+)
 @with_appcontext
 def requeue() -> None:
-    from .outbox import sweep
+    from .sweep import sweep
 
     _require_schema()
     problem = redis_problem()
     if problem:
         raise click.ClickException(problem)
-    click.echo(f"Queued {sweep()} message(s).")
+    click.echo(f"Woke {sweep(settle=False)} channel(s) with due messages.")
 
 
 @click.command("dev", help="Upgrade the database, then run the Procfile's web and worker.")
@@ -111,6 +122,9 @@ def dev(port: int) -> None:
     env.setdefault("BIND", f"127.0.0.1:{port}")
     manager = Manager()
     for name, process in procfile.processes.items():
+        if name == "worker":
+            # honcho stops everything when one process exits; a crashed worker is restarted.
+            process += " --restart"
         manager.add_process(name, process, env=env)
     click.echo(f"Serving on http://127.0.0.1:{port} (Ctrl-C stops web and worker).")
     manager.loop()

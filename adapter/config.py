@@ -37,10 +37,16 @@ def load_config(
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "DEFAULT_REGION": (env.get("DEFAULT_REGION") or "US").upper(),
-        # Seconds a message may sit `queued` with a job on Redis before the sweeper queues it again.
-        "REQUEUE_AFTER_SECONDS": int(env.get("REQUEUE_AFTER_SECONDS") or 60),
-        # How often the worker's sweeper looks for messages to (re)queue.
-        "SWEEP_INTERVAL_SECONDS": float(env.get("SWEEP_INTERVAL_SECONDS") or 1.0),
+        # How often the worker sweeps: wakes channels whose messages waited out Redis or a retry's
+        # backoff, and settles sends whose outcome is unknown.
+        "SWEEP_INTERVAL_SECONDS": float(env.get("SWEEP_INTERVAL_SECONDS") or 5.0),
+        # Sends one worker process keeps in flight at once.
+        "SEND_CONCURRENCY": int(env.get("SEND_CONCURRENCY") or 32),
+        # Seconds to wait for a provider's answer to a send before its outcome counts as unknown.
+        "PROVIDER_TIMEOUT_SECONDS": float(env.get("PROVIDER_TIMEOUT_SECONDS") or 15),
+        # Seconds after which a send whose outcome nobody could establish fails as
+        # `outcome_unknown` (SPEC §2).
+        "SENDING_TIMEOUT_SECONDS": float(env.get("SENDING_TIMEOUT_SECONDS") or 600),
         # Prefix of this deployment's queues and Redis keys; derived from DATABASE_URL when unset.
         "QUEUE_NAMESPACE": env.get("QUEUE_NAMESPACE") or None,
         "SCHEMA_CHECK": True,

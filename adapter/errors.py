@@ -41,3 +41,7 @@ class InvalidRequest(AdapterError):
 
 class SchemaOutOfDate(RuntimeError):
     """The database is not at the newest migration; the message says which command fixes it."""
+
+
+class ConfigurationError(RuntimeError):
+    """Settings the service cannot run with; the message names them, on one line."""

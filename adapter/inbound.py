@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from . import rules
 from .channels import ChannelSettings, channel_settings
 from .db import transaction, utcnow
+from .dispatch import wake
 from .models import (
     Contact,
     ContactStatus,
@@ -27,7 +28,7 @@ from .models import (
     MessageKind,
     MessageStatus,
 )
-from .outbox import create_outbound, enqueue
+from .outbox import create_outbound
 from .phone import to_e164
 from .provider import InboundMessage, Keyword
 
@@ -65,7 +66,7 @@ def handle_inbound(inbound: InboundMessage) -> InboundResult:
             )
             continue
         if result.reply_id is not None:
-            enqueue([result.reply_id])
+            wake(inbound.channel)
         return result
     raise RuntimeError(f"could not store inbound {inbound.provider_message_id}")
 
@@ -146,12 +147,21 @@ def _store(
     reply_id = None
     # Blocked and archived contacts trigger nothing, replies included.
     if reply_text and not ignored and not settings.enforces_opt_out:
-        reply_id = _reply(session, contact, reply_text, message).id
+        reply_id = _reply(session, contact, reply_text, message, keyword).id
     return InboundResult(message_id=message.id, duplicate=False, keyword=keyword, reply_id=reply_id)
 
 
-def _reply(session: Session, contact: Contact, text: str, to: Message) -> Message:
-    """The compliance reply to ``to``: at most one per inbound message (unique reply_to_id)."""
+def _reply(
+    session: Session, contact: Contact, text: str, to: Message, keyword: Keyword | None
+) -> Message:
+    """The compliance reply to ``to``: at most one per inbound message (unique reply_to_id).
+    Its keyword is checked against the contact again at send time."""
     return create_outbound(
-        session, contact, text, kind=MessageKind.COMPLIANCE, channel=to.channel, reply_to_id=to.id
+        session,
+        contact,
+        text,
+        kind=MessageKind.COMPLIANCE,
+        channel=to.channel,
+        reply_to_id=to.id,
+        keyword=keyword,
     )

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -143,8 +144,24 @@ class Message(Base):
         UniqueConstraint("reply_to_id"),
         CheckConstraint(f"status IN ({_values(MessageStatus)})", name="status"),
         CheckConstraint(f"direction IN ({_values(Direction)})", name="direction"),
-        # The sweeper's query: queued messages whose job is due or missing.
-        Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # The dispatcher's claim: a channel's queued messages, compliance replies first, then
+        # oldest due first. Partial, so the index holds only the backlog, not the history.
+        Index(
+            "ix_messages_claim",
+            "channel",
+            "priority",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'queued'"),
+            sqlite_where=text("status = 'queued'"),
+        ),
+        # The reconciler's scan of sends whose outcome is not known yet.
+        Index(
+            "ix_messages_in_flight",
+            "sending_since",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,11 +181,16 @@ class Message(Base):
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
-    # Sends tried so far, and when the next may be; the sweeper queues a message once it is due.
+    # Sends tried so far, and when the next may be; a message is claimed once it is due.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When a job for this message was last put on Redis (None: not on Redis, queue it).
-    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Claim order on a channel: compliance replies (0) before everything else (1).
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # For a compliance reply, the keyword it answers: re-checked against the contact at send time.
+    keyword: Mapped[str | None] = mapped_column(String(16))
+    # When the current attempt was claimed; a message `sending` for long is settled by the
+    # reconciler (SENDING_TIMEOUT_SECONDS).
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_on: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_on: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

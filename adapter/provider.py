@@ -3,12 +3,19 @@
 A provider parses its webhooks into :class:`InboundMessage` and :class:`DeliveryReceipt`, sends an
 :class:`OutboundRequest` and reports failures as :class:`SendError` with a :class:`Verdict`.
 The core never looks at a provider's own codes beyond storing them.
+
+A :class:`Sender` is made once per process and shared by every thread of the send pool, so it
+must be thread-safe (``adapter.http.HttpClient`` is: one pooled keep-alive session). Its
+``send`` must say whether a failed request certainly did not reach the provider
+(``Verdict.TRANSIENT``: retried) or may have (``Verdict.UNKNOWN``: never re-sent blindly, settled
+by a receipt, by ``lookup`` or by the reconciler's timeout).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -28,7 +35,10 @@ class Verdict(StrEnum):
     OPTED_OUT = "opted_out"  # the person unsubscribed: the contact becomes stopped
     PHONE_INVALID = "phone_invalid"  # the number cannot receive SMS
     UNREACHABLE = "unreachable"  # the handset was unreachable; counts towards phone invalid
-    TRANSIENT = "transient"  # try again later, with backoff
+    TRANSIENT = "transient"  # the provider certainly did not take it: try again, with backoff
+    # The request may have reached the provider (read timeout, connection dropped mid-answer):
+    # never re-sent; a receipt, a lookup or SENDING_TIMEOUT_SECONDS settles it.
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class DeliveryReceipt:
     status: str  # one of sent, delivered, undelivered, failed (MessageStatus values)
     error_code: str | None = None
     verdict: Verdict = Verdict.NONE
+    # The send attempt the callback URL was made for; a receipt for an earlier attempt is stale.
+    attempt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,11 +72,26 @@ class OutboundRequest:
     to: str
     body: str
     status_callback_url: str | None
+    # 1 for the first send of a message; a retry after a certain failure is attempt 2, ...
+    attempt: int = 1
+    # When the message was claimed for this attempt: a lookup looks no further back.
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class SendResult:
     provider_message_id: str | None
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What the provider knows of a send whose answer we never got."""
+
+    provider_message_id: str
+    # sent, delivered, undelivered or failed (a provider's accepted/queued/sending count as sent)
+    status: str
+    error_code: str | None = None
+    verdict: Verdict = Verdict.NONE
 
 
 class SendError(Exception):
@@ -85,7 +112,16 @@ class SendError(Exception):
 
 
 class Sender(Protocol):
-    def send(self, request: OutboundRequest) -> SendResult: ...
+    """Thread-safe; one per provider and process."""
+
+    def send(self, request: OutboundRequest) -> SendResult:
+        """Hand one message to the provider; raise :class:`SendError` when it is not taken."""
+        ...
+
+    def lookup(self, request: OutboundRequest) -> LookupResult | None:
+        """Find a send whose outcome is unknown at the provider; None when it is not there (or
+        the provider has no way to look messages up)."""
+        ...
 
 
 class Provider(Protocol):
@@ -99,10 +135,22 @@ class Provider(Protocol):
 
     def blueprint(self) -> Blueprint | None: ...
 
+    # Every setting the provider needs to send; some but not all of them set is a configuration
+    # error the app refuses to start with.
+    required_settings: tuple[str, ...]
+
     def is_configured(self, config: Mapping[str, Any]) -> bool: ...
 
-    def sender(self, config: Mapping[str, Any]) -> Sender: ...
+    def sender(self, config: Mapping[str, Any], pool_size: int = 32) -> Sender:
+        """A sender for this process, its connection pool sized for ``pool_size`` threads."""
+        ...
 
     def enforces_opt_out(self, config: Mapping[str, Any]) -> bool: ...
 
     def sends_per_second(self, config: Mapping[str, Any]) -> float: ...
+
+
+def missing_settings(provider: Provider, config: Mapping[str, Any]) -> list[str]:
+    """The required settings of a half-configured provider; empty when it has all or none."""
+    missing = [key for key in provider.required_settings if not config.get(key)]
+    return [] if len(missing) == len(provider.required_settings) else missing

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from . import rules
 from .db import transaction
 from .models import Direction, Message, MessageStatus
-from .outbox import schedule_retry
-from .provider import DeliveryReceipt, Verdict
+from .provider import DeliveryReceipt
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +48,35 @@ def apply_receipt(receipt: DeliveryReceipt) -> bool:
             )
             return False
         message = session.get_one(Message, message_id, with_for_update=True)
+        if _stale(message, receipt):
+            log.info("message %s: receipt for an earlier attempt ignored", message.id)
+            return True
         if receipt.provider_message_id and not message.provider_message_id:
             message.provider_message_id = receipt.provider_message_id
         current = MessageStatus(message.status)
         if current not in _RANK or _RANK[new] <= _RANK[current]:
             return True
-        if receipt.error_code:
-            message.error_code = receipt.error_code
-        if new == MessageStatus.DELIVERED:
-            message.status = new.value
-            rules.record_delivered(rules.lock_contact_by_id(session, message.contact_id))
-            return True
-        if receipt.verdict == Verdict.TRANSIENT and schedule_retry(message):
-            return True
+        message.sending_since = None
         message.status = new.value
+        if new in (MessageStatus.SENT, MessageStatus.DELIVERED):
+            # No error of an earlier attempt stays on a message that went out.
+            message.error_code = None
+            if new == MessageStatus.DELIVERED:
+                rules.record_delivered(rules.lock_contact_by_id(session, message.contact_id))
+            return True
+        # The provider had the message and gave up on it: a failure after the hand-over is final
+        # (sending again could text the person twice), whatever the error code.
+        message.error_code = receipt.error_code
         reason = f"{receipt.channel} receipt: {new.value}, error {receipt.error_code}"
         rules.apply_provider_verdict(session, message, receipt.verdict, reason)
         return True
+
+
+def _stale(message: Message, receipt: DeliveryReceipt) -> bool:
+    """A receipt about an earlier attempt of this message, which a later attempt replaced."""
+    if receipt.provider_message_id and message.provider_message_id:
+        return receipt.provider_message_id != message.provider_message_id
+    return receipt.attempt is not None and receipt.attempt != message.attempts
 
 
 def _find(session, receipt: DeliveryReceipt) -> int | None:  # type: ignore[no-untyped-def]

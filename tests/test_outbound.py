@@ -17,11 +17,15 @@ from sqlalchemy import select, update
 from support import ACCOUNT_SID, TWILIO, api_caller
 
 from adapter import rules
-from adapter.db import utcnow
+from adapter.db import transaction, utcnow
+from adapter.dispatch import dispatch_channel, wake
+from adapter.gate import claim
 from adapter.models import Contact, ContactEvent, Message, MessageKind
-from adapter.outbox import create_outbound, enqueue, sweep
-from adapter.queue import redis_connection, send_queue
-from adapter.sending import _gate, send_message
+from adapter.outbox import create_outbound
+from adapter.queue import redis_connection, redis_key, send_queue
+from adapter.reconcile import reconcile
+from adapter.sendpool import shutdown_send_pool, worker_send_pool
+from adapter.sweep import sweep
 from adapter.worker import run_worker
 
 MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
@@ -88,7 +92,7 @@ def queue_message(app, body: str = "hi", enqueue_job: bool = True) -> int:
         session.commit()
         session.close()
         if enqueue_job:
-            enqueue([created.id])
+            wake(created.channel)
     return created.id
 
 
@@ -119,7 +123,7 @@ def test_message_to_active_contact_is_sent_once_with_the_right_parameters(app, a
     assert params["From"] == TWILIO["TWILIO_FROM"]
     assert params["Body"] == "Your order shipped"
     assert params["StatusCallback"] == (
-        f"https://adapter.example.com/twilio/status?message_id={message_id}"
+        f"https://adapter.example.com/twilio/status?message_id={message_id}&attempt=1"
     )
     got = api("GET", f"/api/v1/messages/{message_id}").get_json()
     assert got["status"] == "sent"
@@ -237,7 +241,7 @@ def test_429_retry_after_is_honoured(app, api, twilio):
     assert got.next_attempt_at <= utcnow() + timedelta(seconds=121)
 
 
-def test_timeouts_are_retried_then_failed_after_the_last_attempt(make_app, twilio):
+def test_connect_timeouts_are_retried_then_failed_after_the_last_attempt(make_app, twilio):
     app = make_app(**TWILIO, SEND_MAX_ATTEMPTS=2)
     twilio.post(MESSAGES_URL, body=requests.exceptions.ConnectTimeout("slow"))
     message_id = send(api_caller(app), body="hi")
@@ -246,8 +250,53 @@ def test_timeouts_are_retried_then_failed_after_the_last_attempt(make_app, twili
     make_due(app, message_id)
     work(app)
     got = message(app, message_id)
-    assert (got.status, got.error_code, got.attempts) == ("failed", "timeout", 2)
+    assert (got.status, got.error_code, got.attempts) == ("failed", "connect", 2)
     assert len(twilio.calls) == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [requests.exceptions.ReadTimeout("no answer"), requests.exceptions.ConnectionError("reset")],
+)
+def test_a_send_that_may_have_arrived_is_never_sent_again(make_app, twilio, failure):
+    app = make_app(**TWILIO, SENDING_TIMEOUT_SECONDS=0)
+    twilio.post(MESSAGES_URL, body=failure)
+    twilio.get(MESSAGES_URL, json={"messages": []})
+    message_id = send(api_caller(app), body="hi")
+    work(app)
+    assert message(app, message_id).status == "sending"
+    with app.app_context():
+        # Twilio has no such message, and the timeout has passed: the application learns of it.
+        assert reconcile() == 1
+    got = message(app, message_id)
+    assert (got.status, got.error_code) == ("failed", "outcome_unknown")
+    assert len([call for call in twilio.calls if call.request.method == "POST"]) == 1
+
+
+def test_the_reconciler_finds_a_send_whose_answer_was_lost(make_app, twilio):
+    app = make_app(**TWILIO, SENDING_TIMEOUT_SECONDS=0)
+    twilio.post(MESSAGES_URL, body=requests.exceptions.ReadTimeout("no answer"))
+    message_id = send(api_caller(app), body="Your code is 1234")
+    work(app)
+    older = {
+        "sid": "SM" + "0" * 32,
+        "body": "Your code is 1234",
+        "status": "delivered",
+        "date_created": "Mon, 01 Jan 2024 00:00:00 +0000",
+    }
+    ours = {
+        "sid": "SM" + "7" * 32,
+        "body": "Your code is 1234",
+        "status": "sent",
+        "date_created": utcnow().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+    }
+    twilio.get(MESSAGES_URL, json={"messages": [ours, older]})
+    with app.app_context():
+        assert reconcile() == 1
+    got = message(app, message_id)
+    assert (got.status, got.provider_message_id, got.error_code) == ("sent", "SM" + "7" * 32, None)
+    lookup = next(call for call in twilio.calls if call.request.method == "GET")
+    assert "To=%2B14155550100" in lookup.request.url
 
 
 def test_redis_down_at_enqueue_still_accepts_then_delivers_once_redis_is_back(
@@ -257,14 +306,14 @@ def test_redis_down_at_enqueue_still_accepts_then_delivers_once_redis_is_back(
     # The same database, but Redis unreachable for the web process.
     down = make_app(**TWILIO, REDIS_URL="redis://127.0.0.1:1/0")
     message_id = send(api_caller(down), body="still here")
-    stored = message(app, message_id)
-    assert (stored.status, stored.enqueued_at) == ("queued", None)
+    assert message(app, message_id).status == "queued"
     assert send_queue(app).count == 0
 
-    # Redis is back: the worker's sweeper queues it, and it is sent once.
+    # Redis is back: the worker's sweep wakes the channel, once however often it runs.
     with app.app_context():
         assert sweep() == 1
-        assert sweep() == 0  # already on the queue
+        sweep()
+    assert send_queue(app).count == 1
     work(app)
     work(app)
     assert len(twilio.calls) == 1
@@ -275,46 +324,46 @@ def test_duplicate_jobs_for_one_message_send_it_once(app, api, twilio):
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
     message_id = send(api)
     with app.app_context():
-        enqueue([message_id, message_id])
+        # Jobs of the one-job-per-message design, as an upgrade may find them on Redis.
+        for _ in range(2):
+            send_queue(app).enqueue("adapter.sending.send_message", message_id)
     assert send_queue(app).count == 3
     work(app)
     assert len(twilio.calls) == 1
 
 
 def test_worker_killed_between_sending_and_the_answer_never_sends_again(make_app, twilio):
-    app = make_app(**TWILIO, REQUEUE_AFTER_SECONDS=0)
+    app = make_app(**TWILIO, SENDING_TIMEOUT_SECONDS=0)
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
-    created_id = queue_message(app, enqueue_job=False)
-    with app.app_context():
+    twilio.get(MESSAGES_URL, json={"messages": []})
+    created_id = queue_message(app)
+    with app.app_context(), transaction() as session:
         # The worker commits `sending`, and dies before Twilio answers.
-        assert _gate(created_id) is not None
-        enqueue([created_id])
-        sweep()
+        assert len(claim(session, "twilio", 10).claimed) == 1
     work(app)
-    assert len(twilio.calls) == 0
-    assert message(app, created_id).status == "sending"
+    assert not [call for call in twilio.calls if call.request.method == "POST"]
+    assert message(app, created_id).status == "failed"
+    assert message(app, created_id).error_code == "outcome_unknown"
 
 
-def test_sends_per_second_limit_defers_the_rest_without_blocking(make_app, twilio):
+def test_sends_per_second_limit_leaves_the_waiting_messages_untouched(make_app, twilio):
     app = make_app(**{**TWILIO, "TWILIO_SENDS_PER_SECOND": "1"})
     twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
     ids = [queue_message(app, f"m{i}", enqueue_job=False) for i in range(3)]
-    # The limit counts per one-second window of Redis's clock. Start early in a window and run
-    # the three jobs directly (a few milliseconds, no worker start-up), so they cannot straddle
-    # two windows.
-    _, micros = redis_connection(app).time()
-    if micros > 300_000:
-        time.sleep((1_000_000 - micros) / 1_000_000 + 0.01)
+    before = {i: message(app, i).modified_on for i in ids}
     with app.app_context():
-        for message_id in ids:
-            send_message(message_id)
-    statuses = sorted(message(app, i).status for i in ids)
-    assert statuses == ["queued", "queued", "sent"]
+        assert dispatch_channel("twilio") == 1
+        assert dispatch_channel("twilio") == 0  # the one slot of this second is used
+        worker_send_pool(app).wait_idle()
+        shutdown_send_pool(app)
+        scheduled = redis_connection(app).zscore(redis_key("scheduled"), "twilio")
+    assert scheduled is not None and scheduled <= time.time() + 1.0
+    statuses = [message(app, i).status for i in ids]
+    assert statuses == ["sent", "queued", "queued"]
     assert len(twilio.calls) == 1
-    for deferred in (message(app, i) for i in ids):
-        if deferred.status == "queued":
-            assert deferred.next_attempt_at <= utcnow() + timedelta(seconds=1)
-            assert deferred.enqueued_at is None  # the sweeper brings it back
+    # The waiting messages were not written to while they waited.
+    assert [message(app, i).modified_on for i in ids[1:]] == [before[i] for i in ids[1:]]
+    assert all(message(app, i).attempts == 0 for i in ids[1:])
 
 
 def test_compliance_reply_reaches_a_stopped_contact_but_api_messages_do_not(app, twilio):
@@ -328,7 +377,7 @@ def test_compliance_reply_reaches_a_stopped_contact_but_api_messages_do_not(app,
         )
         other = create_outbound(session, person, "Sale!", kind=MessageKind.API)
         session.commit()
-        enqueue([reply.id, other.id])
+        wake("twilio")
     work(app)
     assert message(app, reply.id).status == "sent"
     assert (message(app, other.id).status, message(app, other.id).reason) == (

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from support import TWILIO
 
 from adapter import rules
-from adapter.db import utcnow
 from adapter.errors import InvalidRequest
 from adapter.models import Contact, ContactEvent, Message, MessageKind, MessageStatus
 from adapter.outbox import create_outbound
@@ -44,15 +43,17 @@ def sid_for(message_id: int) -> str:
     return f"SM{message_id:032d}"
 
 
-def receive(app, status: str, error_code: str | None = None, message_id=None, sid=None) -> bool:
+def receive(
+    app, status: str, error_code: str | None = None, message_id=None, sid=None, attempt=None
+) -> bool:
     form = {"MessageSid": sid or sid_for(message_id), "MessageStatus": status}
     if error_code:
         form["ErrorCode"] = error_code
+    query = {"message_id": str(message_id)} if message_id else {}
+    if attempt is not None:
+        query["attempt"] = str(attempt)
     with app.app_context():
-        receipt = parse_status_callback(
-            form, str(message_id) if message_id else None, channel="twilio"
-        )
-        return apply_receipt(receipt)
+        return apply_receipt(parse_status_callback(form, query, channel="twilio"))
 
 
 def state(app, message_id: int) -> tuple[Message, Contact, list[ContactEvent]]:
@@ -148,21 +149,49 @@ def test_blocked_and_filtered_fail_the_message_and_leave_the_contact(app, code):
 
 
 @pytest.mark.parametrize("code", ["30008", "63018"])
-def test_transient_failure_in_a_receipt_queues_the_message_again(app, code):
+def test_a_failure_after_the_hand_over_is_final_never_sent_again(app, code):
+    # Twilio had the message; sending it again could text the person twice (SPEC §2).
     message_id = handed_over(app)
     receive(app, "failed", code, message_id=message_id)
     message, contact, _ = state(app, message_id)
-    assert message.status == "queued"
-    assert message.next_attempt_at > utcnow()
-    assert message.enqueued_at is None
+    assert (message.status, message.error_code) == ("failed", code)
     assert contact.status == "active"
 
 
-def test_transient_failure_after_the_last_attempt_fails(make_app):
-    app = make_app(**TWILIO, SEND_MAX_ATTEMPTS=1)
+def test_a_receipt_for_an_earlier_attempts_sid_changes_nothing(app):
     message_id = handed_over(app)
-    receive(app, "failed", "30008", message_id=message_id)
-    assert state(app, message_id)[0].status == "failed"
+    receive(app, "failed", "30008", message_id=message_id, sid="SM" + "e" * 32)
+    message, _, _ = state(app, message_id)
+    assert (message.status, message.error_code) == ("sent", None)
+    assert message.provider_message_id == sid_for(message_id)
+
+
+def test_a_receipt_for_an_earlier_attempt_before_the_answer_changes_nothing(app):
+    # Attempt 2 is in flight (no sid yet); attempt 1's late callback must not settle it.
+    message_id = handed_over(app, MessageStatus.SENDING)
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        session.get(Message, message_id).attempts = 2
+        session.commit()
+        session.close()
+    receive(app, "failed", "30008", message_id=message_id, sid=SID, attempt=1)
+    assert state(app, message_id)[0].status == "sending"
+    receive(app, "delivered", message_id=message_id, sid=SID, attempt=2)
+    assert state(app, message_id)[0].status == "delivered"
+
+
+def test_a_message_that_ends_sent_carries_no_stale_error_code(app):
+    message_id = handed_over(app, MessageStatus.SENDING)
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        session.get(Message, message_id).error_code = "20500"  # an earlier attempt's 500
+        session.commit()
+        session.close()
+    receive(app, "sent", message_id=message_id, sid=SID)
+    assert (state(app, message_id)[0].status, state(app, message_id)[0].error_code) == (
+        "sent",
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,8 +205,9 @@ def test_transient_failure_after_the_last_attempt_fails(make_app):
     ],
 )
 def test_malformed_callbacks_are_refused_with_a_reason(form, message_id, error):
+    query = {"message_id": message_id} if message_id else {}
     with pytest.raises(InvalidRequest, match=error):
-        parse_status_callback(form, message_id, channel="twilio")
+        parse_status_callback(form, query, channel="twilio")
 
 
 def test_receipt_status_must_be_a_receipt_status(app):

@@ -12,13 +12,15 @@ from typing import Any
 
 from flask import Blueprint
 
-from adapter.provider import OutboundRequest, SendResult
+from adapter.provider import LookupResult, OutboundRequest, SendResult
 
 log = logging.getLogger(__name__)
 
 
 class DevSender:
     def send(self, request: OutboundRequest) -> SendResult:
+        # The development provider is the only place a message's content may reach a log: it
+        # stands in for the handset on a developer's machine.
         log.info(
             "dev provider: not sending message %s to %s: %r",
             request.message_id,
@@ -27,11 +29,16 @@ class DevSender:
         )
         return SendResult(provider_message_id=f"dev-{uuid.uuid4().hex}")
 
+    def lookup(self, request: OutboundRequest) -> LookupResult | None:
+        # Nothing is kept: a dev send whose outcome was lost is failed after the timeout.
+        return None
+
 
 class DevProvider:
     name = "dev"
     env_prefix = "DEV"
     max_body_length = 1600
+    required_settings: tuple[str, ...] = ()
 
     def blueprint(self) -> Blueprint | None:
         return None
@@ -39,7 +46,7 @@ class DevProvider:
     def is_configured(self, config: Mapping[str, Any]) -> bool:
         return True
 
-    def sender(self, config: Mapping[str, Any]) -> DevSender:
+    def sender(self, config: Mapping[str, Any], pool_size: int = 32) -> DevSender:
         return DevSender()
 
     def enforces_opt_out(self, config: Mapping[str, Any]) -> bool:

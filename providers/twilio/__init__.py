@@ -16,6 +16,7 @@ class TwilioProvider:
     env_prefix = "TWILIO"
     # Twilio accepts up to 1,600 characters and splits them into segments itself.
     max_body_length = 1600
+    required_settings = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
 
     def blueprint(self) -> Blueprint | None:
         from .webhooks import blueprint
@@ -23,14 +24,12 @@ class TwilioProvider:
         return blueprint
 
     def is_configured(self, config: Mapping[str, Any]) -> bool:
-        return all(
-            config.get(key) for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
-        )
+        return all(config.get(key) for key in self.required_settings)
 
-    def sender(self, config: Mapping[str, Any]) -> Sender:
+    def sender(self, config: Mapping[str, Any], pool_size: int = 32) -> Sender:
         from .sender import TwilioSender
 
-        return TwilioSender(config)
+        return TwilioSender(config, pool_size)
 
     def enforces_opt_out(self, config: Mapping[str, Any]) -> bool:
         return env_flag(config.get("TWILIO_ENFORCES_OPT_OUT"))

@@ -26,18 +26,24 @@ _STATUS = {
 }
 
 
+def receipt_status(twilio_status: str) -> str | None:
+    """The adapter's status for one of Twilio's MessageStatus values; None when unknown."""
+    status = _STATUS.get(twilio_status.strip().lower())
+    return status.value if status else None
+
+
 def parse_status_callback(
-    form: Mapping[str, str], message_id: str | None, channel: str
+    form: Mapping[str, str], query: Mapping[str, str], channel: str
 ) -> DeliveryReceipt:
-    """A receipt from Twilio's form fields and the ``message_id`` our callback URL carries."""
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    if status not in _STATUS:
-        raise InvalidRequest(f"unknown MessageStatus {status!r}")
+    """A receipt from Twilio's form fields and the ``message_id`` and ``attempt`` our callback
+    URL carries."""
+    raw_status = form.get("MessageStatus") or form.get("SmsStatus") or ""
+    status = receipt_status(raw_status)
+    if status is None:
+        raise InvalidRequest(f"unknown MessageStatus {raw_status.strip().lower()!r}")
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip() or None
-    try:
-        our_id = int(message_id) if message_id else None
-    except ValueError:
-        raise InvalidRequest("message_id must be a number") from None
+    our_id = _number(query, "message_id")
+    attempt = _number(query, "attempt")
     if our_id is None and sid is None:
         raise InvalidRequest("MessageSid is missing")
     raw_code = (form.get("ErrorCode") or "").strip()
@@ -51,7 +57,17 @@ def parse_status_callback(
         channel=channel,
         message_id=our_id,
         provider_message_id=sid,
-        status=_STATUS[status].value,
+        status=status,
         error_code=raw_code or None,
         verdict=verdict_for(code) if code is not None else Verdict.NONE,
+        attempt=attempt,
     )
+
+
+def _number(query: Mapping[str, str], name: str) -> int | None:
+    raw = (query.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        raise InvalidRequest(f"{name} must be a number")
+    return int(raw)

@@ -1,79 +1,118 @@
-"""Sending through Twilio's Messages API with the twilio SDK."""
+"""Sending through Twilio's Messages API, and looking a send up when its answer was lost."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
-from twilio.rest import Client
 
-from adapter.provider import OutboundRequest, SendError, SendResult, Verdict
-from adapter.retry import parse_retry_after
+from adapter.http import HttpClient, http_status_error, read_timeout
+from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult, Verdict
 
 from .errors import verdict_for
+from .receipts import receipt_status
 
 TWILIO_API = "https://api.twilio.com"
-# Seconds to wait for Twilio's answer; a send with no answer is retried by the worker.
-REQUEST_TIMEOUT = 15
+# A message is looked up among the newest sends to its number; one created more than this before
+# its claim is an older message with the same text.
+_CLOCK_SKEW = timedelta(seconds=60)
 
-# The SDK logs every request at INFO, message text included; keep message content out of logs.
-_sdk_log = logging.getLogger("twilio.http_client.adapter")
-_sdk_log.setLevel(logging.WARNING)
-
-
-class _HttpClient(TwilioHttpClient):
-    """The SDK's client, pointed at ``base_url`` (a local stub or an egress proxy) when given,
-    and keeping the last response's headers for Retry-After."""
-
-    def __init__(self, base_url: str | None) -> None:
-        super().__init__(timeout=REQUEST_TIMEOUT, logger=_sdk_log)
-        self.base_url = base_url.rstrip("/") if base_url else None
-        self.last_headers: Mapping[str, str] = {}
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        if self.base_url and url.startswith(TWILIO_API):
-            url = self.base_url + url[len(TWILIO_API) :]
-        self.last_headers = {}
-        response = super().request(method, url, *args, **kwargs)
-        self.last_headers = response.headers or {}
-        return response
+log = logging.getLogger(__name__)
 
 
 class TwilioSender:
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self._http = _HttpClient(config.get("TWILIO_API_BASE_URL") or None)
-        self._client = Client(
-            config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=self._http
+    """Thread-safe: the HTTP session is shared, nothing else changes after construction."""
+
+    def __init__(self, config: Mapping[str, Any], pool_size: int = 32) -> None:
+        account = config["TWILIO_ACCOUNT_SID"]
+        self._http = HttpClient(
+            "twilio",
+            base_url=config.get("TWILIO_API_BASE_URL") or TWILIO_API,
+            auth=(account, config["TWILIO_AUTH_TOKEN"]),
+            read_timeout=read_timeout(config),
+            pool_size=pool_size,
         )
+        self._messages = f"/2010-04-01/Accounts/{account}/Messages.json"
         sender = config["TWILIO_FROM"]
         # A Messaging Service SID picks the sender from its pool; anything else is a number.
         self._from = (
-            {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
+            {"MessagingServiceSid": sender} if sender.startswith("MG") else {"From": sender}
         )
 
     def send(self, request: OutboundRequest) -> SendResult:
-        params: dict[str, Any] = {"to": request.to, "body": request.body, **self._from}
+        form: dict[str, str] = {"To": request.to, "Body": request.body, **self._from}
         if request.status_callback_url:
-            params["status_callback"] = request.status_callback_url
-        try:
-            message = self._client.messages.create(**params)
-        except TwilioRestException as exc:
-            raise SendError(
-                f"Twilio refused the message: {exc.msg}",
-                code=str(exc.code or exc.status),
-                verdict=verdict_for(exc.code, exc.status),
-                retry_after=parse_retry_after(self._http.last_headers),
-            ) from exc
-        except requests.RequestException as exc:
-            # No answer (timeout, connection refused): the worker retries with backoff.
-            raise SendError(
-                f"no answer from Twilio: {exc.__class__.__name__}",
-                code="timeout" if isinstance(exc, requests.Timeout) else "connection",
-                verdict=Verdict.TRANSIENT,
-            ) from exc
-        return SendResult(provider_message_id=message.sid)
+            form["StatusCallback"] = request.status_callback_url
+        response = self._http.request("POST", self._messages, data=form)
+        if response.status_code >= 300:
+            raise _refusal(response)
+        sid = _json(response).get("sid")
+        if not sid:
+            # Twilio took it (2xx) but we cannot tell which message it made: a receipt or the
+            # reconciler's lookup fills the sid in.
+            log.warning(
+                "message %s: Twilio answered %s without a sid",
+                request.message_id,
+                response.status_code,
+            )
+        return SendResult(provider_message_id=sid or None)
+
+    def lookup(self, request: OutboundRequest) -> LookupResult | None:
+        response = self._http.request(
+            "GET", self._messages, params={"To": request.to, "PageSize": "50"}
+        )
+        if response.status_code >= 300:
+            raise _refusal(response)
+        since = (request.claimed_at - _CLOCK_SKEW) if request.claimed_at else None
+        for found in _json(response).get("messages") or []:
+            if found.get("body") != request.body or not found.get("sid"):
+                continue
+            if since is not None and not _created_since(found.get("date_created"), since):
+                continue
+            code = found.get("error_code")
+            return LookupResult(
+                provider_message_id=found["sid"],
+                status=receipt_status(str(found.get("status") or "")) or "sent",
+                error_code=str(code) if code else None,
+                verdict=verdict_for(_int(code)) if code else Verdict.NONE,
+            )
+        return None
+
+
+def _refusal(response: requests.Response) -> SendError:
+    payload = _json(response)
+    code = _int(payload.get("code"))
+    return http_status_error(
+        "twilio",
+        response,
+        str(code) if code is not None else None,
+        str(payload.get("message") or response.reason),
+        verdict_for(code, response.status_code),
+    )
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def _created_since(value: object, since) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return parsedate_to_datetime(str(value)) >= since
+    except (TypeError, ValueError):
+        # No usable date: the body and number matched, which is the best Twilio lets us know.
+        return True

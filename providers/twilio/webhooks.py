@@ -60,7 +60,7 @@ def inbound() -> Response:
 
 @blueprint.post("/status")
 def status() -> Response:
-    receipt = parse_status_callback(request.form, request.args.get("message_id"), CHANNEL)
+    receipt = parse_status_callback(request.form, request.args, CHANNEL)
     apply_receipt(receipt)
     return Response(status=204)
 
