@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .db import utcnow
 from .errors import InvalidRequest
 from .models import ApiKey
 
@@ -30,6 +31,20 @@ def create_api_key(session: Session, name: str) -> str:
     session.add(ApiKey(name=name, key_hash=hash_key(key)))
     session.flush()
     return key
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.name)))
+
+
+def revoke_api_key(session: Session, name: str) -> ApiKey:
+    """Revoke the key named ``name``: every request with it is refused from the commit on."""
+    api_key = session.scalar(select(ApiKey).where(ApiKey.name == name.strip()).with_for_update())
+    if api_key is None:
+        raise InvalidRequest(f"no API key named {name!r}")
+    if api_key.revoked_on is None:
+        api_key.revoked_on = utcnow()
+    return api_key
 
 
 def find_api_key(session: Session, key: str) -> ApiKey | None:

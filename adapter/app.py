@@ -13,6 +13,7 @@ import click
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import app_events
 from .config import load_config
 from .db import close_session, make_engine, make_sessionmaker
 from .errors import ConfigurationError
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     _refuse_half_configured(providers, app.config)
+    app_events.init_app(app)
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["adapter.engine"] = engine
     app.extensions["adapter.sessionmaker"] = make_sessionmaker(engine)
@@ -54,9 +56,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("SCHEMA_CHECK") and click.get_current_context(silent=True) is None:
         check_schema(engine)
 
-    from . import admin, api
+    from . import admin, api, health
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)
     for provider in providers.values():
         blueprint = provider.blueprint()

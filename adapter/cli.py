@@ -19,6 +19,8 @@ from .queue import redis_problem
 def register(app: Flask) -> None:
     app.cli.add_command(db)
     app.cli.add_command(create_api_key)
+    app.cli.add_command(list_api_keys)
+    app.cli.add_command(revoke_api_key)
     app.cli.add_command(worker)
     app.cli.add_command(requeue)
     app.cli.add_command(dev)
@@ -65,6 +67,33 @@ def create_api_key(name: str) -> None:
         raise click.ClickException(exc.message) from None
     click.echo(key)
     click.echo(f"Store this key now: it is not shown again. ({name})", err=True)
+
+
+@click.command("list-api-keys", help="List the application API keys (names, never the keys).")
+@with_appcontext
+def list_api_keys() -> None:
+    from .apikeys import list_api_keys as keys
+
+    _require_schema()
+    with transaction() as session:
+        for api_key in keys(session):
+            state = f"revoked {api_key.revoked_on:%Y-%m-%d %H:%M}" if api_key.revoked_on else "live"
+            click.echo(f"{api_key.name}\tcreated {api_key.created_on:%Y-%m-%d %H:%M}\t{state}")
+
+
+@click.command("revoke-api-key", help="Revoke the API key NAME; it is refused from now on.")
+@click.argument("name")
+@with_appcontext
+def revoke_api_key(name: str) -> None:
+    from .apikeys import revoke_api_key as revoke
+
+    _require_schema()
+    try:
+        with transaction() as session:
+            revoke(session, name)
+    except AdapterError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Revoked {name}: requests with it get 401 from now on.")
 
 
 @click.command("worker", help="Run the RQ worker that sends messages.")

@@ -49,6 +49,13 @@ def load_config(
         "SENDING_TIMEOUT_SECONDS": float(env.get("SENDING_TIMEOUT_SECONDS") or 600),
         # Prefix of this deployment's queues and Redis keys; derived from DATABASE_URL when unset.
         "QUEUE_NAMESPACE": env.get("QUEUE_NAMESPACE") or None,
+        # Events to the application (SPEC §5): where they are POSTed, the Standard Webhooks
+        # secret (whsec_...) that signs them, how long a failing event is retried, and how long
+        # one POST may take.
+        "APP_WEBHOOK_URL": env.get("APP_WEBHOOK_URL") or None,
+        "APP_WEBHOOK_SECRET": env.get("APP_WEBHOOK_SECRET") or None,
+        "APP_WEBHOOK_RETRY_SECONDS": float(env.get("APP_WEBHOOK_RETRY_SECONDS") or 3 * 24 * 3600),
+        "APP_WEBHOOK_TIMEOUT_SECONDS": float(env.get("APP_WEBHOOK_TIMEOUT_SECONDS") or 10),
         "SCHEMA_CHECK": True,
         # Session cookies only over HTTPS; on by default when PUBLIC_BASE_URL is https.
         "SESSION_COOKIE_SECURE": env_flag(

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .app_events.record import record_message_statuses
 from .db import utcnow
 from .models import Contact, ContactStatus, Direction, Message, MessageKind, MessageStatus
 from .provider import Keyword, OutboundRequest
@@ -156,6 +157,7 @@ def claim(session: Session, channel: str, limit: int, only: list[int] | None = N
             .execution_options(synchronize_session=False)
         )
         log.info("%d message(s) suppressed on %s: %s", len(message_ids), channel, reason)
+        record_message_statuses(session, message_ids)
     return Batch(claimed, dict(suppressed))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import rules
+from .app_events.record import record_message_received
 from .channels import ChannelSettings, channel_settings
 from .db import transaction, utcnow
 from .dispatch import wake
@@ -107,6 +108,7 @@ def _store(
     # The unique (channel, provider_message_id) index fires here for a concurrent duplicate,
     # before any consequence is written.
     session.flush()
+    record_message_received(session, message, contact)
 
     def cause(source: EventSource, reason: str) -> rules.Cause:
         return rules.Cause(

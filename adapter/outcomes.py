@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from . import rules
+from .app_events.record import record_message_statuses
 from .db import utcnow
 from .models import Message, MessageStatus
 from .outbox import schedule_retry
@@ -72,6 +73,7 @@ def record(session: Session, outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
         if outcome.result is None:
             _record_failure(session, outcome)
+    record_message_statuses(session, [outcome.message_id for outcome in outcomes])
 
 
 def _record_failure(session: Session, outcome: Outcome) -> None:
@@ -132,4 +134,5 @@ def fail_unknown(session: Session, message_ids: list[int], attempts: dict[int, i
         ).rowcount
         if changed:
             failed.append(message_id)
+    record_message_statuses(session, failed)
     return failed

@@ -12,7 +12,8 @@ from sqlalchemy.engine import make_url
 
 # The queues a worker listens to, in the order it takes jobs from them.
 SEND_QUEUE = "messages"
-WORKER_QUEUES: tuple[str, ...] = (SEND_QUEUE, "admin")
+# Events to the application come last: a slow application must not hold back sends.
+WORKER_QUEUES: tuple[str, ...] = (SEND_QUEUE, "admin", "app_events")
 
 
 def redis_connection(app: Flask | None = None) -> Redis:

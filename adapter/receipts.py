@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import select
 
 from . import rules
+from .app_events.record import record_message_statuses
 from .db import transaction
 from .models import Direction, Message, MessageStatus
 from .provider import DeliveryReceipt
@@ -63,12 +64,14 @@ def apply_receipt(receipt: DeliveryReceipt) -> bool:
             message.error_code = None
             if new == MessageStatus.DELIVERED:
                 rules.record_delivered(rules.lock_contact_by_id(session, message.contact_id))
+            record_message_statuses(session, [message.id])
             return True
         # The provider had the message and gave up on it: a failure after the hand-over is final
         # (sending again could text the person twice), whatever the error code.
         message.error_code = receipt.error_code
         reason = f"{receipt.channel} receipt: {new.value}, error {receipt.error_code}"
         rules.apply_provider_verdict(session, message, receipt.verdict, reason)
+        record_message_statuses(session, [message.id])
         return True
 
 

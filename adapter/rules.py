@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from .app_events.record import record_batch, record_contact_event
 from .db import utcnow
 from .errors import DeletionRefused, InvalidStatus
 from .models import (
@@ -123,6 +124,7 @@ def _record(
         created_on=utcnow(),
     )
     session.add(event)
+    record_contact_event(session, contact, event)
     return event
 
 
@@ -371,6 +373,7 @@ def bulk_set_status(
         "created_on",
     ]
     session.execute(insert(ContactEvent).from_select(columns, rows))
+    record_batch(session, batch_id)
     in_batch = select(ContactEvent.contact_id).where(ContactEvent.batch_id == batch_id)
     if wanted in LEAVES_GROUPS:
         session.execute(delete(GroupMembership).where(GroupMembership.contact_id.in_(in_batch)))

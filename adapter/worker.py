@@ -77,6 +77,7 @@ def _work_forever(app: Flask) -> None:
 
 
 def _pump(app: Flask, stop: threading.Event) -> None:
+    from .app_events.delivery import pump as app_events_pump
     from .dispatch import wake_scheduled
     from .sweep import sweep
 
@@ -89,6 +90,7 @@ def _pump(app: Flask, stop: threading.Event) -> None:
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + interval
                     sweep()
+                    app_events_pump(app)
             except Exception as exc:
                 # Redis or the database away: the next tick tries again.
                 log.warning("pump: %s; retrying", exc.__class__.__name__)
