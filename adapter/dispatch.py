@@ -97,18 +97,22 @@ def dispatch_channel(channel: str) -> int:
         if not threads:
             wake(channel, app)
             return taken
-        slots = ratelimit.take(redis, bucket, rate, threads)
-        if not slots.granted:
-            pool.release(threads)
-            wake_later(channel, slots.wait, app)
-            return taken
-        with transaction() as session:
-            batch = claim(session, channel, slots.granted)
+        used = 0
+        try:
+            slots = ratelimit.take(redis, bucket, rate, threads)
+            if not slots.granted:
+                wake_later(channel, slots.wait, app)
+                return taken
+            with transaction() as session:
+                batch = claim(session, channel, slots.granted)
+            for claimed in batch.claimed:
+                pool.submit(claimed)
+                used += 1
+        finally:
+            # Threads reserved for messages that were not there (or a failure on the way) go back.
+            pool.release(threads - used)
         taken += batch.taken
-        pool.release(threads - len(batch.claimed))
         ratelimit.give_back(redis, bucket, rate, slots.granted - len(batch.claimed))
-        for claimed in batch.claimed:
-            pool.submit(claimed)
         if batch.taken < slots.granted:
             return taken  # drained
         if slots.wait:

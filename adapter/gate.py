@@ -152,7 +152,6 @@ def claim(session: Session, channel: str, limit: int, only: list[int] | None = N
                 reason=reason,
                 # Not sent, so not an attempt.
                 attempts=Message.attempts - 1,
-                sending_since=None,
             )
             .execution_options(synchronize_session=False)
         )

@@ -188,8 +188,8 @@ class Message(Base):
     priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # For a compliance reply, the keyword it answers: re-checked against the contact at send time.
     keyword: Mapped[str | None] = mapped_column(String(16))
-    # When the current attempt was claimed; a message `sending` for long is settled by the
-    # reconciler (SENDING_TIMEOUT_SECONDS).
+    # When the latest attempt was claimed (kept afterwards: it is when the gate read the
+    # contact); a message `sending` for long is settled by the reconciler.
     sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_on: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_on: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

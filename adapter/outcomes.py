@@ -53,7 +53,6 @@ _sent = (
         error_code=case(
             (_table.c.status == MessageStatus.SENDING.value, None), else_=_table.c.error_code
         ),
-        sending_since=None,
         modified_on=bindparam("now"),
     )
 )
@@ -98,7 +97,6 @@ def _record_failure(session: Session, outcome: Outcome) -> None:
     )
     if message is None:
         return
-    message.sending_since = None
     if error is None:
         message.status = MessageStatus.FAILED.value
         message.error_code = ADAPTER_ERROR
@@ -127,7 +125,6 @@ def fail_unknown(session: Session, message_ids: list[int], attempts: dict[int, i
             .values(
                 status=MessageStatus.FAILED.value,
                 error_code=OUTCOME_UNKNOWN,
-                sending_since=None,
                 modified_on=utcnow(),
             )
             .execution_options(synchronize_session=False)

@@ -57,7 +57,6 @@ def apply_receipt(receipt: DeliveryReceipt) -> bool:
         current = MessageStatus(message.status)
         if current not in _RANK or _RANK[new] <= _RANK[current]:
             return True
-        message.sending_since = None
         message.status = new.value
         if new in (MessageStatus.SENT, MessageStatus.DELIVERED):
             # No error of an earlier attempt stays on a message that went out.

@@ -56,15 +56,16 @@ def _work_forever(app: Flask) -> None:
     pump.start()
     try:
         while True:
-            worker = SimpleWorker(worker_queues(app), connection=redis_connection(app))
+            worker = None
             try:
+                # Even building an RQ worker talks to Redis.
+                worker = SimpleWorker(worker_queues(app), connection=redis_connection(app))
                 worker.work()
             except StopRequested:
                 return
             except RedisError as exc:
-                # RQ's own bookkeeping (registering birth or death) needs Redis too.
                 log.warning("RQ's loop lost Redis (%s)", exc.__class__.__name__)
-            if worker._stop_requested or worker._shutdown_requested_date:
+            if worker is not None and (worker._stop_requested or worker._shutdown_requested_date):
                 return
             log.warning(
                 "RQ's loop ended without a stop request; restarting it in %.0fs",

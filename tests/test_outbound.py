@@ -14,7 +14,7 @@ import pytest
 import requests
 import responses
 from sqlalchemy import select, update
-from support import ACCOUNT_SID, TWILIO, api_caller
+from support import ACCOUNT_SID, TWILIO, api_caller, post_signed
 
 from adapter import rules
 from adapter.db import transaction, utcnow
@@ -413,3 +413,56 @@ def test_events_record_the_provider_as_source(app, api, twilio):
             "active",
             "stopped",
         )
+
+
+def _inbound(app, text: str, sid: str) -> None:
+    form = {"From": PHONE, "To": TWILIO["TWILIO_FROM"], "Body": text, "MessageSid": sid}
+    assert post_signed(app, "/twilio/inbound", form).status_code == 200
+
+
+def test_start_then_stop_in_quick_succession_ends_on_the_opt_out_confirmation(app, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    _inbound(app, "STOP", "SM" + "1" * 32)
+    work(app)
+    # START and, before the worker gets to its confirmation, STOP again.
+    _inbound(app, "START", "SM" + "2" * 32)
+    _inbound(app, "STOP", "SM" + "3" * 32)
+    work(app)
+    texts = [sent_params(call)["Body"] for call in twilio.calls]
+    assert len(texts) == 2
+    assert "unsubscribed" in texts[-1]  # the last word matches the contact: stopped
+    assert contact(app).status == "stopped"
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        stale = session.scalars(select(Message).where(Message.keyword == "opt_in")).one()
+        assert (stale.status, stale.reason) == ("suppressed", "stopped")
+        session.close()
+
+
+def test_stop_then_start_in_quick_succession_sends_no_stale_opt_out_confirmation(app, twilio):
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    _inbound(app, "STOP", "SM" + "1" * 32)
+    _inbound(app, "START", "SM" + "2" * 32)
+    work(app)
+    texts = [sent_params(call)["Body"] for call in twilio.calls]
+    assert len(texts) == 1
+    assert "unsubscribed" not in texts[0]
+    assert contact(app).status == "active"
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        stale = session.scalars(select(Message).where(Message.keyword == "opt_out")).one()
+        assert (stale.status, stale.reason) == ("suppressed", "superseded")
+        session.close()
+
+
+def test_compliance_replies_are_claimed_ahead_of_a_backlog(make_app, twilio):
+    app = make_app(**{**TWILIO, "TWILIO_SENDS_PER_SECOND": "1"})
+    twilio.post(MESSAGES_URL, json=twilio_created(), status=201)
+    for i in range(5):
+        queue_message(app, f"newsletter {i}", enqueue_job=False)
+    _inbound(app, "HELP", "SM" + "4" * 32)
+    with app.app_context():
+        assert dispatch_channel("twilio") == 1  # one slot this second
+        worker_send_pool(app).wait_idle()
+        shutdown_send_pool(app)
+    assert "newsletter" not in sent_params(twilio.calls[0])["Body"]
