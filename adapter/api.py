@@ -13,7 +13,16 @@ from .apikeys import find_api_key
 from .db import get_session
 from .dispatch import wake
 from .errors import AdapterError, ContactNotFound, InvalidRequest, MessageNotFound
-from .models import ApiKey, Contact, ContactEvent, EventSource, Group, Message, MessageKind
+from .models import (
+    ApiKey,
+    Contact,
+    ContactEvent,
+    ContactStatus,
+    EventSource,
+    Group,
+    Message,
+    MessageKind,
+)
 from .outbox import create_outbound
 from .phone import to_e164
 
@@ -49,14 +58,12 @@ def _authenticate():  # type: ignore[no-untyped-def]
 def create_message():  # type: ignore[no-untyped-def]
     data = _json_object()
     api_key: ApiKey = g.api_key
+    if data.get("group") is not None:
+        from .api_groups import send_to_group
+
+        return send_to_group(data, api_key)
     phone = _phone(data.get("to"), "to")
-    body = data.get("body")
-    if not isinstance(body, str) or not body.strip():
-        raise InvalidRequest("'body' is required: the text of the message")
-    channel = current_app.extensions["adapter.channel"]
-    limit = current_app.extensions["adapter.providers"][channel].max_body_length
-    if len(body) > limit:
-        raise InvalidRequest(f"'body' is {len(body)} characters; {channel} takes at most {limit}")
+    body, channel = message_body_and_channel(data)
     idempotency_key = _optional_str(data, "idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH)
 
     session = get_session()
@@ -85,6 +92,18 @@ def create_message():  # type: ignore[no-untyped-def]
         return jsonify(_message_json(earlier)), 202
     wake(message.channel)
     return jsonify(_message_json(message)), 202
+
+
+def message_body_and_channel(data: dict[str, Any]) -> tuple[str, str]:
+    """The request's message text, checked against the channel it will take."""
+    body = data.get("body")
+    if not isinstance(body, str) or not body.strip():
+        raise InvalidRequest("'body' is required: the text of the message")
+    channel = current_app.extensions["adapter.channel"]
+    limit = current_app.extensions["adapter.providers"][channel].max_body_length
+    if len(body) > limit:
+        raise InvalidRequest(f"'body' is {len(body)} characters; {channel} takes at most {limit}")
+    return body, channel
 
 
 @blueprint.get("/messages/<int:message_id>")
@@ -139,13 +158,19 @@ def create_contact():  # type: ignore[no-untyped-def]
         return jsonify(error=f"a contact with phone {phone} exists already"), 409
     try:
         contact = rules.get_or_create_contact(session, phone, name)
-        for group_name in dict.fromkeys(group.strip() for group in groups):
+        # A number on the suppression list starts stopped, and stopped contacts are in no group.
+        joins = contact.status == ContactStatus.ACTIVE
+        for group_name in dict.fromkeys(group.strip() for group in groups) if joins else ():
             contact.groups.append(_group(group_name))
         session.commit()
     except IntegrityError:
         session.rollback()
         return jsonify(error=f"a contact with phone {phone} exists already"), 409
-    return jsonify(_contact_json(contact)), 201
+    body = _contact_json(contact)
+    if not joins:
+        body["note"] = "this number opted out before an earlier contact was deleted: it starts "
+        body["note"] += "stopped, in no group, until the person opts back in"
+    return jsonify(body), 201
 
 
 @blueprint.get("/contacts/<phone>")
@@ -270,3 +295,7 @@ def _optional_str(data: dict[str, Any], field: str, max_length: int) -> str | No
     if len(value) > max_length:
         raise InvalidRequest(f"'{field}' is longer than {max_length} characters")
     return value.strip()
+
+
+# Routes of the same blueprint kept in modules of their own.
+from . import api_groups, api_lists  # noqa: E402, F401

@@ -45,3 +45,14 @@ class SchemaOutOfDate(RuntimeError):
 
 class ConfigurationError(RuntimeError):
     """Settings the service cannot run with; the message names them, on one line."""
+
+
+class GroupNotFound(AdapterError):
+    http_status = 404
+
+
+class Conflict(AdapterError):
+    """A request at odds with the current state (a group that exists, a stopped contact added
+    to a group)."""
+
+    http_status = 409

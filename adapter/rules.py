@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from . import suppressions
 from .app_events.record import record_batch, record_contact_event
 from .db import utcnow
 from .errors import DeletionRefused, InvalidStatus
@@ -78,7 +79,8 @@ def lock_contact(session: Session, phone: str) -> Contact | None:
 
 
 def get_or_create_contact(session: Session, phone: str, name: str | None = None) -> Contact:
-    """The locked contact for an E.164 ``phone``, created active if it is new.
+    """The locked contact for an E.164 ``phone``, created active if it is new (stopped if the
+    number is on the suppression list: it opted out before an earlier contact was deleted).
 
     Two transactions creating the same new contact at once meet on the unique phone index: the
     second fails and its caller retries (see ``adapter.inbound``).
@@ -95,6 +97,12 @@ def get_or_create_contact(session: Session, phone: str, name: str | None = None)
         )
         session.add(contact)
         session.flush()
+        for opted_out_on in suppressions.take(session, [phone]).values():
+            stop(
+                session,
+                contact,
+                Cause(EventSource.SYSTEM, reason=suppressions.reason(opted_out_on)),
+            )
     return contact
 
 
@@ -276,12 +284,14 @@ def delete_contact(session: Session, contact: Contact) -> None:
             f"{contact.phone} is {contact.status}: only archived contacts can be deleted; "
             "archive it first"
         )
+    suppressions.remember(session, [Contact.id == contact.id])
     session.delete(contact)
     session.flush()
 
 
 def bulk_delete_archived(session: Session, where: Sequence[ColumnElement[bool]] = ()) -> int:
     """Delete every archived contact (matching ``where``); returns how many were deleted."""
+    suppressions.remember(session, where)
     result = session.execute(
         delete(Contact).where(Contact.status == ContactStatus.ARCHIVED.value, *where)
     )

@@ -53,3 +53,23 @@ def api_caller(app: Flask, key_name: str = "app"):  # type: ignore[no-untyped-de
         return client.open(path, method=method, headers=headers, **kwargs)
 
     return call
+
+
+_inbound_ids = iter(range(1, 10**9))
+
+
+def text_in(app: Flask, phone: str, body: str = "hello", channel: str = "dev") -> None:
+    """An inbound message from ``phone`` as any provider's webhook hands it to the core."""
+    from adapter.inbound import handle_inbound
+    from adapter.provider import InboundMessage
+
+    with app.app_context():
+        handle_inbound(
+            InboundMessage(
+                channel=channel,
+                sender=phone,
+                recipient=None,
+                text=body,
+                provider_message_id=f"IN{next(_inbound_ids):09d}",
+            )
+        )

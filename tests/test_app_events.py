@@ -4,7 +4,6 @@ Webhooks scheme, retries and order per contact. Real database, Redis and HTTP se
 from __future__ import annotations
 
 import base64
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -13,23 +12,21 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
-from support import TWILIO, post_signed
+from support import TWILIO, post_signed, text_in
 
 from adapter import rules
 from adapter.app_events.delivery import EVENTS_QUEUE, deliver_due, wake_events
 from adapter.app_events.models import AppEvent, EventState
 from adapter.db import transaction, utcnow
-from adapter.inbound import handle_inbound
 from adapter.models import EventSource, MessageKind, MessageStatus
 from adapter.outbox import create_outbound
-from adapter.provider import DeliveryReceipt, InboundMessage
+from adapter.provider import DeliveryReceipt
 from adapter.queue import named_queue, redis_connection
 from adapter.receipts import apply_receipt
 
 SECRET = "whsec_" + base64.b64encode(b"application-side-secret-32-bytes").decode()
 PHONES = ["+14155550101", "+14155550102", "+14155550103"]
 STAFF = rules.Cause(source=EventSource.STAFF, actor="ops")
-_sids = itertools.count(1)
 
 
 @pytest.fixture
@@ -43,19 +40,6 @@ def receiver():
 @pytest.fixture
 def app(make_app, receiver):
     return make_app(**TWILIO, APP_WEBHOOK_URL=receiver.url, APP_WEBHOOK_SECRET=SECRET)
-
-
-def text_in(app, phone: str, body: str = "hello") -> None:
-    with app.app_context():
-        handle_inbound(
-            InboundMessage(
-                channel="twilio",
-                sender=phone,
-                recipient=TWILIO["TWILIO_FROM"],
-                text=body,
-                provider_message_id=f"SM{next(_sids):032d}",
-            )
-        )
 
 
 def change(app, phone: str, action) -> None:  # type: ignore[no-untyped-def]
