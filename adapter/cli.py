@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_api_key)
     app.cli.add_command(list_api_keys)
     app.cli.add_command(revoke_api_key)
+    app.cli.add_command(import_contacts)
     app.cli.add_command(worker)
     app.cli.add_command(requeue)
     app.cli.add_command(dev)
@@ -94,6 +95,51 @@ def revoke_api_key(name: str) -> None:
     except AdapterError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Revoked {name}: requests with it get 401 from now on.")
+
+
+@click.command(
+    "import-contacts", help="Import contacts from a CSV file (phone, name, groups, status)."
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch-size", default=5000, show_default=True, help="Rows per transaction.")
+@with_appcontext
+def import_contacts(file: str, batch_size: int) -> None:
+    from .contact_import import import_contacts as run
+
+    _require_schema()
+    path = Path(file)
+    try:
+        # Excel writes a byte-order mark; utf-8-sig reads files with and without one.
+        with path.open(encoding="utf-8-sig", newline="") as counting:
+            total = max(0, sum(1 for _ in counting) - 1)
+        with (
+            path.open(encoding="utf-8-sig", newline="") as source,
+            click.progressbar(length=total, label=f"Importing {path.name}", file=sys.stderr) as bar,
+        ):
+            report = run(
+                source,
+                default_region=current_app.config["DEFAULT_REGION"],
+                source_name=path.name,
+                batch_size=batch_size,
+                progress=bar.update,
+            )
+    except AdapterError as exc:
+        raise click.ClickException(exc.message) from None
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path.name} is not UTF-8 text: save it as CSV UTF-8") from None
+    click.echo(
+        f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.refused)} refused."
+    )
+    if report.created_stopped:
+        click.echo(
+            f"{report.created_stopped} created stopped: the number opted out before an earlier "
+            "contact was deleted."
+        )
+    if report.groups_skipped:
+        click.echo(f"{report.groups_skipped} row(s) joined no group: the contact is not active.")
+    for refusal in report.refused:
+        click.echo(f"line {refusal.line}: {refusal.reason}")
 
 
 @click.command("worker", help="Run the RQ worker that sends messages.")
