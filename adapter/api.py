@@ -137,6 +137,9 @@ def _message_json(message: Message) -> dict[str, Any]:
         data["error_code"] = message.error_code
     if message.idempotency_key:
         data["idempotency_key"] = message.idempotency_key
+    if message.direction == "in":
+        # As in the forwarded message.received: an opt-out request written as a sentence.
+        data["opt_out_intent"] = message.opt_out_intent
     return data
 
 

@@ -14,6 +14,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import app_events
+from .channels import check_channel_settings
 from .config import load_config
 from .db import close_session, make_engine, make_sessionmaker
 from .errors import ConfigurationError
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["adapter.write_sessionmaker"] = make_sessionmaker(engine, write=True)
     app.extensions["adapter.providers"] = providers
     app.extensions["adapter.channel"] = _outbound_channel(providers, app.config)
+    check_channel_settings(app)
     app.teardown_appcontext(close_session)
 
     if app.config.get("SCHEMA_CHECK") and click.get_current_context(silent=True) is None:

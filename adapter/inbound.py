@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from .app_events.record import record_message_received
 from .channels import ChannelSettings, channel_settings
 from .db import transaction, utcnow
 from .dispatch import wake
+from .intent import IntentResult, Policy, detect
 from .models import (
     Contact,
     ContactStatus,
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 # Attempts at the transaction: a second is needed only when a concurrent request created the
 # same new contact first.
 _ATTEMPTS = 3
+# At most one clarification of an opt-out request per contact in this time (SPEC §3).
+CLARIFICATION_INTERVAL = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,13 @@ class InboundResult:
     duplicate: bool
     keyword: Keyword | None = None
     reply_id: int | None = None
+    # What the opt-out request detector made of a message that is not a keyword.
+    intent: IntentResult | None = None
 
 
 def handle_inbound(inbound: InboundMessage) -> InboundResult:
-    """Store ``inbound`` and apply SPEC §1.2: keywords, reactivation, consent, replies.
+    """Store ``inbound`` and apply SPEC §1.2 and §3: keywords, opt-out requests in sentences,
+    reactivation, consent, replies.
 
     Raises :class:`~adapter.errors.InvalidPhone` for a sender that is not a phone number.
     """
@@ -89,6 +96,9 @@ def _store(
     # The provider's own opt-out / opt-in flag wins over our matching, and the keyword is
     # classified before anything changes: a stopped contact texting STOP stays stopped.
     keyword = inbound.provider_keyword or settings.keywords.classify(inbound.text, stopped)
+    # A keyword is handled as a keyword, never as an intent: only other messages are read.
+    intent = detect(inbound.text, settings.intent_languages) if keyword is None else None
+    opt_out_intent = intent is not None and intent.is_intent
     now = utcnow()
     message = Message(
         contact_id=contact.id,
@@ -100,6 +110,7 @@ def _store(
         body=inbound.text.replace("\x00", "\ufffd"),
         media=list(inbound.media) or None,
         status=(MessageStatus.ARCHIVED if ignored else MessageStatus.RECEIVED).value,
+        opt_out_intent=opt_out_intent,
         attempts=0,
         created_on=now,
         modified_on=now,
@@ -125,18 +136,26 @@ def _store(
     rules.record_seen(contact, now)
     rules.mark_phone_valid(session, contact, cause(EventSource.SYSTEM, "inbound message"))
 
-    reply_text: str | None = None
+    reply: _Reply | None = None
+    # Where the provider enforces opt-out it answers keywords itself (never sentences).
+    answer_keywords = not settings.enforces_opt_out
     # On a blocked or archived contact an opt-out or opt-in changes only the recorded consent
     # (the rules keep the status), which decides how they return if ever unblocked.
     if keyword == Keyword.OPT_OUT:
         rules.record_opt_out(session, contact, opt_out)
-        reply_text = settings.opt_out_reply
+        if answer_keywords:
+            reply = _Reply(settings.opt_out_reply, keyword=Keyword.OPT_OUT)
     elif keyword == Keyword.OPT_IN:
         rules.record_opt_in(session, contact, opt_in)
-        reply_text = settings.opt_in_reply
+        if answer_keywords:
+            reply = _Reply(settings.opt_in_reply, keyword=Keyword.OPT_IN)
+    elif intent is not None and intent.is_intent:
+        reply = _opt_out_intent(
+            session, contact, settings, intent, cause(EventSource.INTENT, intent.triggers), now
+        )
     else:
-        if keyword == Keyword.HELP:
-            reply_text = settings.help_reply
+        if keyword == Keyword.HELP and answer_keywords:
+            reply = _Reply(settings.help_reply, keyword=Keyword.HELP)
         if stopped and not settings.enforces_opt_out:
             # Any message but an opt-out brings a stopped contact back (SPEC §1.2), without its
             # groups. Where the provider enforces opt-out, only an opt-in lifts its block.
@@ -147,23 +166,68 @@ def _store(
             )
 
     reply_id = None
-    # Blocked and archived contacts trigger nothing, replies included.
-    if reply_text and not ignored and not settings.enforces_opt_out:
-        reply_id = _reply(session, contact, reply_text, message, keyword).id
-    return InboundResult(message_id=message.id, duplicate=False, keyword=keyword, reply_id=reply_id)
-
-
-def _reply(
-    session: Session, contact: Contact, text: str, to: Message, keyword: Keyword | None
-) -> Message:
-    """The compliance reply to ``to``: at most one per inbound message (unique reply_to_id).
-    Its keyword is checked against the contact again at send time."""
-    return create_outbound(
-        session,
-        contact,
-        text,
-        kind=MessageKind.COMPLIANCE,
-        channel=to.channel,
-        reply_to_id=to.id,
-        keyword=keyword,
+    # Blocked and archived contacts trigger nothing, replies included. A reply answers one
+    # inbound message (unique reply_to_id); its keyword is checked against the contact again at
+    # send time, and a clarification goes only to a contact still active then.
+    if reply is not None and not ignored:
+        reply_id = create_outbound(
+            session,
+            contact,
+            reply.text,
+            kind=reply.kind,
+            channel=message.channel,
+            reply_to_id=message.id,
+            keyword=reply.keyword,
+        ).id
+    return InboundResult(
+        message_id=message.id, duplicate=False, keyword=keyword, reply_id=reply_id, intent=intent
     )
+
+
+@dataclass(frozen=True)
+class _Reply:
+    text: str
+    kind: MessageKind = MessageKind.COMPLIANCE
+    keyword: Keyword | None = None
+
+
+def _opt_out_intent(
+    session: Session,
+    contact: Contact,
+    settings: ChannelSettings,
+    intent: IntentResult,
+    cause: rules.Cause,
+    now: datetime,
+) -> _Reply | None:
+    """Act on an opt-out request written as a sentence as the channel's policy says (SPEC §3).
+
+    Whatever the policy, a stopped contact is not reactivated by it: it is an opt-out in words.
+    Replies are sent even where the provider enforces opt-out: it answered no keyword.
+    """
+    policy = settings.opt_out_intent
+    rules.apply_opt_out_intent(session, contact, policy, cause)
+    log.info("inbound opt-out request (%s rules), policy %s", intent.language, policy.value)
+    if policy == Policy.STOP:
+        return _Reply(settings.opt_out_reply, keyword=Keyword.OPT_OUT)
+    if (
+        policy == Policy.ASK
+        and contact.status == ContactStatus.ACTIVE
+        and _clarification_due(session, contact, now)
+    ):
+        return _Reply(settings.opt_out_intent_reply, kind=MessageKind.CLARIFICATION)
+    return None
+
+
+def _clarification_due(session: Session, contact: Contact, now: datetime) -> bool:
+    """No clarification created for ``contact`` within CLARIFICATION_INTERVAL (the contact row is
+    locked, so two requests at once cannot both find none)."""
+    earlier = session.scalar(
+        select(Message.id)
+        .where(
+            Message.contact_id == contact.id,
+            Message.kind == MessageKind.CLARIFICATION.value,
+            Message.created_on > now - CLARIFICATION_INTERVAL,
+        )
+        .limit(1)
+    )
+    return earlier is None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,6 +35,8 @@ class EventSource(StrEnum):
     """Who or what caused a change: keyword and provider are the person's own opt-outs."""
 
     KEYWORD = "keyword"
+    # An opt-out request written as a sentence ("please stop texting me"), SPEC §3.
+    INTENT = "intent"
     PROVIDER = "provider"
     STAFF = "staff"
     API = "api"
@@ -46,6 +49,9 @@ class EventKind(StrEnum):
     STATUS = "status"
     CONSENT = "consent"
     PHONE_VALID = "phone_valid"
+    # An opt-out request in a sentence that changed nothing by itself (policy ask or flag, or
+    # a contact already stopped): new_value is the policy, reason the words that triggered it.
+    INTENT = "intent"
 
 
 class Direction(StrEnum):
@@ -72,6 +78,9 @@ class MessageKind(StrEnum):
     API = "api"
     # Opt-out / opt-in confirmations and HELP answers: the only messages a stopped contact gets.
     COMPLIANCE = "compliance"
+    # "Reply STOP to stop all messages from us", after an opt-out request in a sentence under
+    # the ask policy: at most one per contact a day, and only to an active contact.
+    CLARIFICATION = "clarification"
 
 
 def _values(enum: type[StrEnum]) -> str:
@@ -181,6 +190,9 @@ class Message(Base):
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    # An inbound message that asks in a sentence for no more messages (SPEC §3); forwarded to
+    # the application as ``"opt_out_intent": true`` whatever the channel's policy.
+    opt_out_intent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Sends tried so far, and when the next may be; a message is claimed once it is due.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

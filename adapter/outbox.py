@@ -43,8 +43,9 @@ def create_outbound(
         channel=channel or current_app.extensions["adapter.channel"],
         body=body,
         status=MessageStatus.QUEUED.value,
-        # Compliance replies are claimed ahead of every other queued message on their channel.
-        priority=0 if kind == MessageKind.COMPLIANCE else 1,
+        # Compliance replies (and the clarification of an opt-out request) are claimed ahead of
+        # every other queued message on their channel.
+        priority=0 if kind in (MessageKind.COMPLIANCE, MessageKind.CLARIFICATION) else 1,
         keyword=keyword.value if keyword else None,
         reply_to_id=reply_to_id,
         api_key_id=api_key_id,

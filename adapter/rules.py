@@ -34,6 +34,7 @@ from . import suppressions
 from .app_events.record import record_batch, record_contact_event
 from .db import utcnow
 from .errors import DeletionRefused, InvalidStatus
+from .intent import Policy
 from .models import (
     Contact,
     ContactEvent,
@@ -235,6 +236,20 @@ def record_opt_in(session: Session, contact: Contact, cause: Cause) -> ContactEv
         contact.opted_out = False
         return _record(session, contact, EventKind.CONSENT, "opted_out", "opted_in", cause)
     return reactivate(session, contact, cause)
+
+
+def apply_opt_out_intent(
+    session: Session, contact: Contact, policy: Policy, cause: Cause
+) -> ContactEvent:
+    """An opt-out request written as a sentence (SPEC §3), ``cause.reason`` the words that
+    triggered it. Under ``stop`` it is an opt-out as a keyword is; under ``ask`` and ``flag`` the
+    contact is left as it is. Either way the request leaves one event in the history: the
+    opt-out's own, or (when nothing changed) an ``intent`` event whose value is the policy."""
+    if policy == Policy.STOP:
+        event = record_opt_out(session, contact, cause)
+        if event is not None:
+            return event
+    return _record(session, contact, EventKind.INTENT, None, policy.value, cause)
 
 
 # --- phone validity ---------------------------------------------------------------------------

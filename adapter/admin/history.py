@@ -86,6 +86,31 @@ def opt_out_notice(session: Session, contact: Contact) -> str | None:
     return f"Stopped ({event.source}{who}) on {when}{detail}."
 
 
+def intent_notice(session: Session, contact: Contact) -> str | None:
+    """When the person's latest word on consent is an opt-out request written as a sentence that
+    the channel's policy (``ask`` or ``flag``) did not act on, and they are still active: staff
+    should know before anyone texts them again."""
+    if contact.status != ContactStatus.ACTIVE.value:
+        return None
+    intent = session.scalars(
+        select(ContactEvent)
+        .where(ContactEvent.contact_id == contact.id, ContactEvent.kind == EventKind.INTENT.value)
+        .order_by(ContactEvent.id.desc())
+        .limit(1)
+    ).first()
+    if intent is None:
+        return None
+    consent = last_consent_event(session, contact)
+    if consent is not None and consent.id > intent.id:
+        return None
+    when = f"{intent.created_on:%Y-%m-%d %H:%M} UTC"
+    via = f" via {intent.channel}" if intent.channel else ""
+    return (
+        f'This person wrote "{intent.reason}" on {when}{via}, which reads as a request to stop '
+        f"getting messages; the channel's policy ({intent.new_value}) left them active."
+    )
+
+
 def provider_block_note(session: Session, contact: Contact) -> str | None:
     """Where the person's opt-out was on a channel whose provider enforces it (e.g. Twilio
     Advanced Opt-Out), reactivating here does not lift the provider's own block (SPEC §1.2)."""
@@ -122,6 +147,7 @@ CSV_COLUMNS = [
     "error_code",
     "provider_message_id",
     "body",
+    "opt_out_intent",
 ]
 
 
@@ -156,6 +182,7 @@ def history_csv(session: Session, contact: Contact) -> str:
                 "",
                 "",
                 "",
+                "",
             ]
         else:
             m = entry.message
@@ -176,6 +203,7 @@ def history_csv(session: Session, contact: Contact) -> str:
                 m.error_code,
                 m.provider_message_id,
                 m.body,
+                "true" if m.opt_out_intent else "",
             ]
         writer.writerow([_cell(value) for value in row])
     return out.getvalue()

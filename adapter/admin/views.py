@@ -229,6 +229,7 @@ def contact(contact_id: int) -> Any:
         limit=history.TIMELINE_LIMIT,
         actions=available(found, current_user.may_delete),
         notice=history.opt_out_notice(session, found),
+        intent_notice=history.intent_notice(session, found),
     )
 
 

@@ -91,6 +91,8 @@ def record_message_received(session: Session, message: Message, contact: Contact
         "channel": message.channel,
         "contact_status": contact.status,
         "received_on": message.created_on.isoformat(),
+        # An opt-out request written as a sentence (SPEC §3), whatever the channel's policy did.
+        "opt_out_intent": bool(message.opt_out_intent),
     }
     _add(session, "message.received", contact.id, data)
 
