@@ -6,6 +6,7 @@ database, Redis, signed Twilio webhooks and an HTTP receiver for the forwarded e
 from __future__ import annotations
 
 import base64
+import threading
 from datetime import timedelta
 
 import pytest
@@ -24,7 +25,9 @@ from adapter.app_events.models import AppEvent
 from adapter.channels import DEFAULT_OPT_OUT_INTENT_REPLY, DEFAULT_OPT_OUT_REPLY
 from adapter.db import make_engine
 from adapter.errors import ConfigurationError
+from adapter.inbound import handle_inbound
 from adapter.models import Contact, ContactEvent, Message
+from adapter.provider import InboundMessage
 from adapter.schema import alembic_config
 from adapter.worker import run_worker
 
@@ -320,11 +323,17 @@ def test_the_forwarded_message_received_says_opt_out_intent(make_app, receiver, 
 
 
 def test_the_api_shows_the_flag_on_the_inbound_message(make_app):
-    app = request_from(make_app, "flag")
+    app = request_from(make_app, "flag", POLL_SETTLE_SECONDS="0")
+    text_in(app, "see you at 5")
     api = api_caller(app)
     message_id = World(app).inbound[0].id
     got = api("GET", f"/api/v1/messages/{message_id}").get_json()
     assert got["opt_out_intent"] is True
+    polled = api("GET", "/api/v1/messages?direction=inbound").get_json()["messages"]
+    assert [(m["body"], m["opt_out_intent"]) for m in polled] == [
+        (REQUEST, True),
+        ("see you at 5", False),
+    ]
     [event] = [
         e
         for e in api("GET", f"/api/v1/contacts/{PHONE}/events").get_json()["events"]
@@ -397,6 +406,41 @@ def test_a_retried_webhook_records_the_request_once(make_app):
     world = World(app)
     assert len(world.inbound) == 1
     assert len(world.person_events) == 1
+    assert len(world.clarifications) == 1
+
+
+def test_requests_arriving_at_once_get_one_clarification(make_app):
+    """Four different requests from one person at the same moment: the contact's row lock
+    serialises them, so only the first finds no clarification yet."""
+    app = policy_app(make_app, "ask")
+    set_up_contact(app)
+    barrier = threading.Barrier(4)
+    errors: list[Exception] = []
+
+    def deliver(n: int) -> None:
+        inbound = InboundMessage(
+            channel="twilio",
+            sender=PHONE,
+            recipient=TWILIO["TWILIO_FROM"],
+            text=f"please stop texting me ({n})",
+            provider_message_id=f"SM{n:032d}",
+        )
+        with app.app_context():
+            barrier.wait()
+            try:
+                handle_inbound(inbound)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    world = World(app)
+    assert len(world.inbound) == 4
+    assert len(world.person_events) == 4
     assert len(world.clarifications) == 1
 
 
