@@ -58,10 +58,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("SCHEMA_CHECK") and click.get_current_context(silent=True) is None:
         check_schema(engine)
 
-    from . import admin, api, health
+    from . import admin, api, health, metrics
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(metrics.blueprint)
     app.register_blueprint(admin.blueprint)
     for provider in providers.values():
         blueprint = provider.blueprint()

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .. import metrics
 from ..db import utcnow
 from ..models import Contact, ContactEvent, ContactStatus, EventKind, Message, MessageStatus
 from .models import AppEvent, EventState
@@ -48,6 +49,7 @@ def new_webhook_id() -> str:
 
 def record_contact_event(session: Session, contact: Contact, event: ContactEvent) -> None:
     """The application's view of one change in a contact's history (``rules`` calls this)."""
+    metrics.count_status_change(session, event.old_value, event.new_value, event.source)
     if not enabled():
         return
     kind = contact_event_type(event.kind, event.old_value, event.new_value, event.source, event)
@@ -58,6 +60,12 @@ def record_contact_event(session: Session, contact: Contact, event: ContactEvent
 
 def record_batch(session: Session, batch_id: str) -> None:
     """The events of one bulk status change, written set-based under ``batch_id``."""
+    for old, new, source, contacts in session.execute(
+        select(ContactEvent.old_value, ContactEvent.new_value, ContactEvent.source, func.count())
+        .where(ContactEvent.batch_id == batch_id)
+        .group_by(ContactEvent.old_value, ContactEvent.new_value, ContactEvent.source)
+    ):
+        metrics.count_status_change(session, old, new, source, contacts)
     if not enabled():
         return
     rows = session.execute(
@@ -81,7 +89,9 @@ def record_batch(session: Session, batch_id: str) -> None:
 
 def record_message_received(session: Session, message: Message, contact: Contact) -> None:
     """An inbound message, forwarded unless its contact is blocked or archived (SPEC §1.1)."""
-    if not enabled() or contact.status not in (ContactStatus.ACTIVE, ContactStatus.STOPPED):
+    forwarded = contact.status in (ContactStatus.ACTIVE, ContactStatus.STOPPED)
+    metrics.count_inbound(session, message.channel, forwarded)
+    if not enabled() or not forwarded:
         return
     data = {
         "id": message.id,
@@ -104,7 +114,7 @@ def record_message_statuses(session: Session, message_ids: Iterable[int]) -> Non
     reported twice in the same status (an answer and a receipt racing) yields one event.
     """
     ids = list(message_ids)
-    if not ids or not enabled():
+    if not ids:
         return
     rows = session.execute(
         select(
@@ -116,13 +126,18 @@ def record_message_statuses(session: Session, message_ids: Iterable[int]) -> Non
             Message.channel,
             Message.kind,
             Message.idempotency_key,
+            Message.created_on,
             Contact.phone,
         )
         .join(Contact, Contact.id == Message.contact_id)
         .where(Message.id.in_(ids), Message.status.in_([s.value for s in REPORTED_STATUSES]))
         .order_by(Message.id)
     ).all()
-    if not rows:
+    for row in rows:
+        metrics.count_outbound(
+            session, row.channel, row.status, row.reason, row.error_code, row.created_on
+        )
+    if not rows or not enabled():
         return
     now = utcnow()
     values = []
