@@ -319,3 +319,53 @@ def test_the_stop_confirmation_overtakes_a_backlog(rig):
     assert confirmation.at - stopped_at < 3.0
     # It went out while most of the backlog (2 a second) was still waiting.
     assert r.statuses()["queued"] >= 30
+
+
+def test_a_half_configured_provider_stops_the_app_with_one_line_naming_what_is_missing(
+    database_url,
+):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TWILIO_")}
+    env.update(DATABASE_URL=database_url, REDIS_URL=TEST_REDIS_URL, TWILIO_AUTH_TOKEN="only-this")
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "TWILIO_ACCOUNT_SID" in lines[0] and "TWILIO_FROM" in lines[0]
+    assert "only-this" not in done.stderr
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(line) for line in found.stdout.split()]
+
+
+@pytest.mark.skipif(shutil.which("pgrep") is None, reason="needs pgrep")
+def test_the_dev_worker_is_restarted_when_it_exits(rig):
+    r = rig()
+    env = {**os.environ, **r.settings, "DATABASE_URL": r.database_url, "LOG_LEVEL": "WARNING"}
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--restart"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    r.workers.append(supervisor)
+    first = eventually(lambda: _children(supervisor.pid), what="the worker started")[0]
+    os.kill(first, signal.SIGKILL)
+    second = eventually(
+        lambda: [pid for pid in _children(supervisor.pid) if pid != first], what="restarted"
+    )[0]
+    # The restarted worker sends.
+    message_id = r.send("+14155550100", "after the crash")
+    eventually(lambda: r.status(message_id).status == "sent")
+    supervisor.send_signal(signal.SIGTERM)
+    assert supervisor.wait(30) is not None
+    assert not _children(supervisor.pid) and second

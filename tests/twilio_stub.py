@@ -40,7 +40,10 @@ class TwilioStub:
         self.fail_status: int | None = None
         self.received: list[Received] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 1024})
+        # A listen backlog as deep as a real API's: the default (5) resets connections that a
+        # pool of 64 senders opens at once.
+        self._server = server_class(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
