@@ -7,12 +7,14 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from . import rules
 from .apikeys import find_api_key
-from .db import get_session
+from .db import get_session, insert_or_ignore
 from .dispatch import wake
-from .errors import AdapterError, ContactNotFound, InvalidRequest, MessageNotFound
+from .errors import AdapterError, Conflict, ContactNotFound, InvalidRequest, MessageNotFound
+from .inputs import storable
 from .models import (
     ApiKey,
     Contact,
@@ -70,7 +72,7 @@ def create_message():  # type: ignore[no-untyped-def]
     if idempotency_key is not None:
         earlier = _by_idempotency_key(api_key, idempotency_key)
         if earlier is not None:
-            return jsonify(_message_json(earlier)), 202
+            return _repeated(earlier, phone, body)
     try:
         contact = rules.get_or_create_contact(session, phone)
         message = create_outbound(
@@ -89,7 +91,7 @@ def create_message():  # type: ignore[no-untyped-def]
         earlier = _by_idempotency_key(api_key, idempotency_key) if idempotency_key else None
         if earlier is None:
             raise
-        return jsonify(_message_json(earlier)), 202
+        return _repeated(earlier, phone, body)
     wake(message.channel)
     return jsonify(_message_json(message)), 202
 
@@ -97,13 +99,29 @@ def create_message():  # type: ignore[no-untyped-def]
 def message_body_and_channel(data: dict[str, Any]) -> tuple[str, str]:
     """The request's message text, checked against the channel it will take."""
     body = data.get("body")
-    if not isinstance(body, str) or not body.strip():
+    if body is None:
         raise InvalidRequest("'body' is required: the text of the message")
+    if not isinstance(body, str):
+        raise InvalidRequest(f"'body' must be a string, not {_json_type(body)}")
+    if not body.strip():
+        raise InvalidRequest("'body' is empty: give the text of the message")
+    storable(body, "body")
     channel = current_app.extensions["adapter.channel"]
     limit = current_app.extensions["adapter.providers"][channel].max_body_length
     if len(body) > limit:
         raise InvalidRequest(f"'body' is {len(body)} characters; {channel} takes at most {limit}")
     return body, channel
+
+
+def _repeated(earlier: Message, phone: str, body: str):  # type: ignore[no-untyped-def]
+    """The answer to a request whose idempotency key names ``earlier``: the same message again
+    when the request is the same, a 409 when the key is being reused for another message."""
+    if earlier.contact.phone != phone or earlier.body != body:
+        raise Conflict(
+            f"idempotency_key {earlier.idempotency_key!r} was already used for message "
+            f"{earlier.id} with a different 'to' or 'body'; use a new key for a new message"
+        )
+    return jsonify(_message_json(earlier)), 202
 
 
 @blueprint.get("/messages/<int:message_id>")
@@ -151,24 +169,38 @@ def create_contact():  # type: ignore[no-untyped-def]
     data = _json_object()
     phone = _phone(data.get("phone"), "phone")
     name = _optional_str(data, "name", MAX_NAME_LENGTH)
-    groups = data.get("groups", [])
+    groups = data.get("groups")
+    if groups is None:
+        groups = []
     if not isinstance(groups, list) or not all(
         isinstance(group, str) and 0 < len(group.strip()) <= MAX_NAME_LENGTH for group in groups
     ):
-        raise InvalidRequest("'groups' must be a list of group names")
+        raise InvalidRequest(
+            f"'groups' must be a list of group names of 1 to {MAX_NAME_LENGTH} characters"
+        )
+    for group in groups:
+        storable(group, "groups")
+    status = rules.parse_status(data["status"]) if data.get("status") is not None else None
+    if status not in (None, ContactStatus.ACTIVE) and groups:
+        raise InvalidRequest(f"a contact created {status.value} cannot join groups: only active")
     session = get_session()
-    if session.scalar(select(Contact.id).where(Contact.phone == phone)) is not None:
-        return jsonify(error=f"a contact with phone {phone} exists already"), 409
-    try:
-        contact = rules.get_or_create_contact(session, phone, name)
-        # A number on the suppression list starts stopped, and stopped contacts are in no group.
-        joins = contact.status == ContactStatus.ACTIVE
-        for group_name in dict.fromkeys(group.strip() for group in groups) if joins else ():
-            contact.groups.append(_group(group_name))
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return jsonify(error=f"a contact with phone {phone} exists already"), 409
+    # Of concurrent requests for one phone exactly one creates it; each other one is told so,
+    # none silently merged into it.
+    contact = rules.create_contact(session, phone, name)
+    if contact is None:
+        raise Conflict(f"a contact with phone {phone} exists already")
+    # A number on the suppression list starts stopped, and stopped contacts are in no group.
+    joins = contact.status == ContactStatus.ACTIVE
+    for group_name in dict.fromkeys(group.strip() for group in groups) if joins else ():
+        contact.groups.append(_group(session, group_name))
+    if status is not None and joins:
+        rules.set_status(
+            session,
+            contact,
+            status,
+            rules.Cause(source=EventSource.API, actor=g.api_key.name, reason="created so"),
+        )
+    session.commit()
     body = _contact_json(contact)
     if not joins:
         body["note"] = "this number opted out before an earlier contact was deleted: it starts "
@@ -236,13 +268,10 @@ def _contact(phone: str, lock: bool = False) -> Contact:
     return contact
 
 
-def _group(name: str) -> Group:
-    session = get_session()
-    group = session.scalar(select(Group).where(Group.name == name))
-    if group is None:
-        group = Group(name=name)
-        session.add(group)
-    return group
+def _group(session: Session, name: str) -> Group:
+    # Created with ON CONFLICT: two requests naming one new group both find it.
+    insert_or_ignore(session, Group, ["name"], {"name": name})
+    return session.scalars(select(Group).where(Group.name == name)).one()
 
 
 def _contact_json(contact: Contact) -> dict[str, Any]:
@@ -277,7 +306,10 @@ def _event_json(event: ContactEvent) -> dict[str, Any]:
 
 def _json_object() -> dict[str, Any]:
     # Parsed whatever the Content-Type says: a client that forgot the header still gets through.
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:
+        raise InvalidRequest("the request body is JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return data
@@ -293,11 +325,22 @@ def _optional_str(data: dict[str, Any], field: str, max_length: int) -> str | No
     value = data.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"'{field}' must be a non-empty string")
+    if not isinstance(value, str):
+        raise InvalidRequest(f"'{field}' must be a string, not {_json_type(value)}")
+    if not value.strip():
+        raise InvalidRequest(f"'{field}' is empty: leave it out or give some text")
     if len(value) > max_length:
         raise InvalidRequest(f"'{field}' is longer than {max_length} characters")
-    return value.strip()
+    return storable(value.strip(), field)
+
+
+def _json_type(value: object) -> str:
+    """What a JSON value is, in JSON's words, for error messages."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return {dict: "an object", list: "an array"}.get(type(value), type(value).__name__)
 
 
 # Routes of the same blueprint kept in modules of their own.

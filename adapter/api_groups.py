@@ -23,6 +23,7 @@ from .api import (
 from .db import get_session
 from .dispatch import wake
 from .errors import Conflict, GroupNotFound, InvalidRequest
+from .inputs import storable
 from .models import (
     ApiKey,
     Contact,
@@ -132,10 +133,11 @@ def _group_name(value: object) -> str:
         raise InvalidRequest("'name' of a group is required: a non-empty string")
     if len(value.strip()) > MAX_NAME_LENGTH:
         raise InvalidRequest(f"a group name is at most {MAX_NAME_LENGTH} characters")
-    return value.strip()
+    return storable(value.strip(), "name")
 
 
 def _group(name: str) -> Group:
+    storable(name, "name")
     group = get_session().scalar(select(Group).where(Group.name == name))
     if group is None:
         raise GroupNotFound(f"no group named {name!r}")

@@ -18,6 +18,7 @@ from . import rules
 from .api import _contact_json, _message_json, blueprint
 from .db import get_session, utcnow
 from .errors import InvalidRequest
+from .inputs import MAX_ID, storable
 from .models import Contact, ContactStatus, Direction, Message, MessageStatus
 
 DEFAULT_LIMIT = 100
@@ -87,7 +88,7 @@ def list_contacts():  # type: ignore[no-untyped-def]
     if before is not None or never_seen:
         when = _time(before, "last_seen_before") if before is not None else None
         where.append(rules.dormant_filter(when, include_never_seen=never_seen))
-    q = (args.get("q") or "").strip()
+    q = storable((args.get("q") or "").strip(), "q")
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(
@@ -133,7 +134,7 @@ def _cursor() -> int | None:
     value = request.args.get("cursor")
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_ID:
         raise InvalidRequest("'cursor' must be a next_cursor this API returned")
     return int(value)
 

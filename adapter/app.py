@@ -12,12 +12,14 @@ from typing import Any
 import click
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import app_events
 from .channels import check_channel_settings
 from .config import load_config
 from .db import close_session, make_engine, make_sessionmaker
 from .errors import ConfigurationError
+from .inputs import MAX_ID
 from .provider import Provider, missing_settings
 from .schema import check_schema
 
@@ -31,6 +33,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     _configure_logging()
     app = Flask("adapter", instance_relative_config=True)
+    # Set before any route is added: every <int:...> in a URL is an id, and an id past the
+    # column's range names nothing (a 404), instead of an "integer out of range" from the database.
+    app.url_map.converters["int"] = _IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     providers = _load_providers()
@@ -74,6 +79,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+class _IdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _configure_logging() -> None:

@@ -57,6 +57,8 @@ def load_config(
         "APP_WEBHOOK_RETRY_SECONDS": float(env.get("APP_WEBHOOK_RETRY_SECONDS") or 3 * 24 * 3600),
         "APP_WEBHOOK_TIMEOUT_SECONDS": float(env.get("APP_WEBHOOK_TIMEOUT_SECONDS") or 10),
         "SCHEMA_CHECK": True,
+        # Largest request body taken, in bytes; a bigger one is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 1024 * 1024),
         # Session cookies only over HTTPS; on by default when PUBLIC_BASE_URL is https.
         "SESSION_COOKIE_SECURE": env_flag(
             env.get("SESSION_COOKIE_SECURE"),

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so that Alembic migrations can refer to them on every backend.
@@ -59,9 +61,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets the settings a multi-process deployment needs."""
+    """Create the engine; SQLite gets the settings a multi-process deployment needs.
+
+    Errors never carry the statement's values (message text, phone numbers) into a log: the
+    parameters are hidden and the database's DETAIL lines, which quote them, are cut.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
+        event.listen(engine, "handle_error", _without_detail)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -82,7 +91,37 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    event.listen(engine, "handle_error", _without_detail)
+    return engine
+
+
+def _without_detail(context: ExceptionContext) -> None:
+    """Cut the lines after the first from a database error: PostgreSQL's DETAIL quotes the row
+    (``Key (phone)=(+14155550100) already exists``), which must not reach a log."""
+    # The wrapping SQLAlchemy error copied the text when it was made: both are cut.
+    for error in (context.original_exception, context.sqlalchemy_exception):
+        if error is not None and error.args and isinstance(error.args[0], str):
+            error.args = (error.args[0].split("\n", 1)[0], *error.args[1:])
+
+
+def insert_or_ignore(
+    session: Session, model: type[Base], conflict: list[str], values: dict[str, object]
+) -> int | None:
+    """INSERT ``values`` into ``model``'s table unless a row with the same ``conflict`` columns
+    exists; the new row's id, or None when one existed (or a concurrent writer's committed).
+
+    One statement, so it cannot race with itself: the unique index decides.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = model.__table__
+    statement = (
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict)
+        .returning(table.c.id)
+    )
+    return session.execute(statement).scalar()
 
 
 def make_sessionmaker(engine: Engine, write: bool = False) -> sessionmaker[Session]:

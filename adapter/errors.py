@@ -35,6 +35,12 @@ class DeletionRefused(AdapterError):
     http_status = 409
 
 
+class TooLarge(AdapterError):
+    """A request or a field bigger than the adapter stores."""
+
+    http_status = 413
+
+
 class InvalidRequest(AdapterError):
     """Input that is malformed or out of bounds (missing field, body too long, ...)."""
 
@@ -52,7 +58,7 @@ class GroupNotFound(AdapterError):
 
 
 class Conflict(AdapterError):
-    """A request at odds with the current state (a group that exists, a stopped contact added
-    to a group)."""
+    """A request at odds with the current state (a group or contact that exists, a stopped
+    contact added to a group, an idempotency key reused for another message)."""
 
     http_status = 409

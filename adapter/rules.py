@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from . import suppressions
 from .app_events.record import record_batch, record_contact_event
-from .db import utcnow
+from .db import insert_or_ignore, utcnow
 from .errors import DeletionRefused, InvalidStatus
 from .intent import Policy
 from .models import (
@@ -67,11 +67,16 @@ class Cause:
 
 
 def parse_status(value: object) -> ContactStatus:
+    """The status named by ``value`` (any case), or :class:`InvalidStatus` saying which exist."""
+    allowed = ", ".join(s.value for s in ContactStatus)
+    if value is None:
+        raise InvalidStatus(f"'status' is required: one of {allowed}")
+    if not isinstance(value, str):
+        raise InvalidStatus(f"'status' must be a string: one of {allowed}")
     try:
-        return ContactStatus(value)  # type: ignore[arg-type]
+        return ContactStatus(value.strip().lower())
     except ValueError:
-        allowed = ", ".join(s.value for s in ContactStatus)
-        raise InvalidStatus(f"unknown status {value!r}: use one of {allowed}") from None
+        raise InvalidStatus(f"unknown status {value[:40]!r}: use one of {allowed}") from None
 
 
 def lock_contact(session: Session, phone: str) -> Contact | None:
@@ -79,31 +84,43 @@ def lock_contact(session: Session, phone: str) -> Contact | None:
     return session.scalars(select(Contact).where(Contact.phone == phone).with_for_update()).first()
 
 
-def get_or_create_contact(session: Session, phone: str, name: str | None = None) -> Contact:
-    """The locked contact for an E.164 ``phone``, created active if it is new (stopped if the
-    number is on the suppression list: it opted out before an earlier contact was deleted).
+def new_contact_values(phone: str, name: str | None = None) -> dict[str, object]:
+    """The columns of a new contact: active, valid, never opted out."""
+    return {
+        "phone": phone,
+        "name": name,
+        "status": ContactStatus.ACTIVE.value,
+        "opted_out": False,
+        "phone_valid": True,
+        "unreachable_count": 0,
+    }
 
-    Two transactions creating the same new contact at once meet on the unique phone index: the
-    second fails and its caller retries (see ``adapter.inbound``).
+
+def create_contact(session: Session, phone: str, name: str | None = None) -> Contact | None:
+    """A new contact for an E.164 ``phone`` (active, or stopped if the number is on the
+    suppression list), locked by its insert; None when one exists already.
+
+    One INSERT ... ON CONFLICT DO NOTHING: of transactions creating the same contact at once,
+    one inserts, the others wait for it to commit and get None.
+    """
+    contact_id = insert_or_ignore(session, Contact, ["phone"], new_contact_values(phone, name))
+    if contact_id is None:
+        return None
+    contact = session.get_one(Contact, contact_id)
+    for opted_out_on in suppressions.take(session, [phone]).values():
+        stop(session, contact, Cause(EventSource.SYSTEM, reason=suppressions.reason(opted_out_on)))
+    return contact
+
+
+def get_or_create_contact(session: Session, phone: str, name: str | None = None) -> Contact:
+    """The locked contact for an E.164 ``phone``, created by :func:`create_contact` if it is new.
+
+    Transactions creating the same new contact at once all end up with the one row.
     """
     contact = lock_contact(session, phone)
     if contact is None:
-        contact = Contact(
-            phone=phone,
-            name=name,
-            status=ContactStatus.ACTIVE.value,
-            opted_out=False,
-            phone_valid=True,
-            unreachable_count=0,
-        )
-        session.add(contact)
-        session.flush()
-        for opted_out_on in suppressions.take(session, [phone]).values():
-            stop(
-                session,
-                contact,
-                Cause(EventSource.SYSTEM, reason=suppressions.reason(opted_out_on)),
-            )
+        contact = create_contact(session, phone, name) or lock_contact(session, phone)
+        assert contact is not None, "a contact inserted or committed by another is visible"
     return contact
 
 

@@ -62,8 +62,8 @@ def test_numbers_without_plus_use_the_default_region(make_app):
     [
         ({"body": "hi"}, "'to' is required"),
         ({"to": PHONE}, "'body' is required"),
-        ({"to": PHONE, "body": "   "}, "'body' is required"),
-        ({"to": PHONE, "body": 42}, "'body' is required"),
+        ({"to": PHONE, "body": "   "}, "'body' is empty"),
+        ({"to": PHONE, "body": 42}, "'body' must be a string, not a number"),
         ({"to": "not a number", "body": "hi"}, "not a phone number"),
         ({"to": "+1415555", "body": "hi"}, "not a valid phone number"),
         ({"to": 14155550100, "body": "hi"}, "phone number must be a string"),
@@ -137,7 +137,7 @@ def test_contact_create_read_and_conflict(api):
         ({"phone": "12"}, "phone number"),
         ({"phone": PHONE, "groups": "news"}, "'groups' must be a list"),
         ({"phone": PHONE, "groups": [""]}, "'groups' must be a list"),
-        ({"phone": PHONE, "name": ""}, "'name' must be"),
+        ({"phone": PHONE, "name": ""}, "'name' is empty"),
     ],
 )
 def test_bad_contact_input_is_a_400(app, api, payload, error):

@@ -523,7 +523,9 @@ def test_unusual_text_is_stored_faithfully(app, body):
         ({"NumMedia": "²"}, "NumMedia"),
         ({"NumMedia": "1" * 5000}, "NumMedia"),
         ({"From": "whatsapp:+14155550100"}, "not an SMS sender"),
-        ({"MessageSid": "SM" + "1" * 100}, "MessageSid is too long"),
+        ({"MessageSid": "SM" + "1" * 100}, "MessageSid must be 1 to 64 letters and digits"),
+        ({"MessageSid": "SM" + "1" * 63}, "MessageSid must be 1 to 64 letters and digits"),
+        ({"MessageSid": "a\x00b"}, "MessageSid must be 1 to 64 letters and digits"),
     ],
 )
 def test_malformed_webhooks_are_a_400_that_says_why(app, fields, error):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from adapter.errors import InvalidRequest
+from adapter.inputs import MAX_ID
 from adapter.models import MessageStatus
 from adapter.provider import DeliveryReceipt, Verdict
 
 from .errors import verdict_for
+from .inbound import parse_sid
+
+# Twilio's error codes are five digits; the column keeps up to nine.
+_ERROR_CODE = re.compile(r"[0-9]{1,9}")
 
 # Twilio's MessageStatus values, by what they mean for the adapter. Statuses before "sent"
 # (accepted, queued, sending) say Twilio has the message, which the send's answer said already.
@@ -41,7 +47,7 @@ def parse_status_callback(
     status = receipt_status(raw_status)
     if status is None:
         raise InvalidRequest(f"unknown MessageStatus {raw_status.strip().lower()!r}")
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip() or None
+    sid = parse_sid(form, "MessageSid", "SmsSid")
     our_id = _number(query, "message_id")
     attempt = _number(query, "attempt")
     if our_id is None and sid is None:
@@ -49,10 +55,9 @@ def parse_status_callback(
     raw_code = (form.get("ErrorCode") or "").strip()
     code: int | None = None
     if raw_code:
-        try:
-            code = int(raw_code)
-        except ValueError:
-            raise InvalidRequest(f"ErrorCode {raw_code!r} is not a number") from None
+        if not _ERROR_CODE.fullmatch(raw_code):
+            raise InvalidRequest(f"ErrorCode {raw_code[:20]!r} is not a number of up to 9 digits")
+        code = int(raw_code)
     return DeliveryReceipt(
         channel=channel,
         message_id=our_id,
@@ -70,4 +75,6 @@ def _number(query: Mapping[str, str], name: str) -> int | None:
         return None
     if not raw.isascii() or not raw.isdigit():
         raise InvalidRequest(f"{name} must be a number")
+    if len(raw) > 10 or int(raw) > MAX_ID:
+        raise InvalidRequest(f"{name} must be a number up to {MAX_ID}")
     return int(raw)
