@@ -92,6 +92,8 @@ class Contact(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(ContactStatus)})", name="status"),
         Index("ix_contacts_status_last_seen_on", "status", "last_seen_on"),
+        # SQLite: never hand a deleted row's id out again (migration 0006).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +173,8 @@ class Message(Base):
             postgresql_where=text("status = 'sending'"),
             sqlite_where=text("status = 'sending'"),
         ),
+        # SQLite: never hand a deleted row's id out again (migration 0006).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -217,6 +221,8 @@ class ContactEvent(Base):
         CheckConstraint(f"kind IN ({_values(EventKind)})", name="kind"),
         CheckConstraint(f"source IN ({_values(EventSource)})", name="source"),
         Index("ix_contact_events_contact_id_id", "contact_id", "id"),
+        # SQLite: never hand a deleted row's id out again (migration 0006).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
