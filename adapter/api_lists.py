@@ -33,7 +33,9 @@ _DIRECTIONS = {"inbound": Direction.INBOUND.value, "outbound": Direction.OUTBOUN
 @blueprint.get("/messages")
 def list_messages():  # type: ignore[no-untyped-def]
     args = request.args
-    where: list[ColumnElement[bool]] = []
+    # A blocked or archived contact's inbound is stored as archived and never forwarded
+    # (SPEC §1.1): polling is a way of forwarding, so it never lists them either.
+    where: list[ColumnElement[bool]] = [Message.status != MessageStatus.ARCHIVED.value]
     direction = args.get("direction")
     if direction is not None:
         if direction not in _DIRECTIONS:

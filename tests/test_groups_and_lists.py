@@ -128,6 +128,18 @@ def test_polling_messages_pages_oldest_first_with_a_cursor(app, api):
     assert future["messages"] == []
 
 
+def test_polling_never_lists_a_blocked_contacts_messages(app, api):
+    text_in(app, ACTIVE[0], "before the block")
+    api("POST", f"/api/v1/contacts/{ACTIVE[0]}/status", json={"status": "blocked"})
+    text_in(app, ACTIVE[0], "spam spam")
+    text_in(app, ACTIVE[1], "hello")
+    for query in ("", "?direction=inbound", "?status=archived"):
+        page = api("GET", f"/api/v1/messages{query}").get_json()
+        assert "spam spam" not in [m["body"] for m in page["messages"]]
+    bodies = [m["body"] for m in api("GET", "/api/v1/messages").get_json()["messages"]]
+    assert bodies == ["before the block", "hello"]
+
+
 def test_polling_lists_only_settled_messages(make_app):
     app = make_app(POLL_SETTLE_SECONDS=1)
     api = api_caller(app)
