@@ -65,12 +65,15 @@ def handle_inbound(inbound: InboundMessage) -> InboundResult:
     for attempt in range(_ATTEMPTS):
         try:
             with transaction() as session:
-                result = _store(session, inbound, phone, settings)
+                # The unique index finds a duplicate; only a retry looks for one first.
+                result = _store(session, inbound, phone, settings, known_new=attempt == 0)
         except IntegrityError:
-            # Another request stored this message (or created this contact) first; the next
-            # attempt finds it.
+            # This message was stored before (a provider's retry), or another request stored it
+            # or created this contact first; the next attempt finds it.
             log.info(
-                "inbound %s: concurrent write, attempt %d", inbound.provider_message_id, attempt
+                "inbound %s: stored already or concurrently, attempt %d",
+                inbound.provider_message_id,
+                attempt,
             )
             continue
         if result.reply_id is not None:
@@ -80,17 +83,26 @@ def handle_inbound(inbound: InboundMessage) -> InboundResult:
 
 
 def _store(
-    session: Session, inbound: InboundMessage, phone: str, settings: ChannelSettings
+    session: Session,
+    inbound: InboundMessage,
+    phone: str,
+    settings: ChannelSettings,
+    known_new: bool,
 ) -> InboundResult:
-    earlier = session.scalar(
-        select(Message.id).where(
-            Message.channel == inbound.channel,
-            Message.provider_message_id == inbound.provider_message_id,
+    if not known_new:
+        earlier = session.scalar(
+            select(Message.id).where(
+                Message.channel == inbound.channel,
+                Message.provider_message_id == inbound.provider_message_id,
+            )
         )
+        if earlier is not None:
+            return InboundResult(message_id=earlier, duplicate=True)
+    now = utcnow()
+    # One statement locks a known contact and records it seen; only a new one takes more.
+    contact = rules.touch_contact(session, phone, now) or rules.get_or_create_contact(
+        session, phone
     )
-    if earlier is not None:
-        return InboundResult(message_id=earlier, duplicate=True)
-    contact = rules.get_or_create_contact(session, phone)
     ignored = contact.status in rules.IGNORED
     stopped = contact.status == ContactStatus.STOPPED
     # The provider's own opt-out / opt-in flag wins over our matching, and the keyword is
@@ -99,7 +111,6 @@ def _store(
     # A keyword is handled as a keyword, never as an intent: only other messages are read.
     intent = detect(inbound.text, settings.intent_languages) if keyword is None else None
     opt_out_intent = intent is not None and intent.is_intent
-    now = utcnow()
     message = Message(
         contact_id=contact.id,
         direction=Direction.INBOUND.value,

@@ -112,6 +112,20 @@ def create_contact(session: Session, phone: str, name: str | None = None) -> Con
     return contact
 
 
+def touch_contact(session: Session, phone: str, seen_on: datetime) -> Contact | None:
+    """An inbound message's first statement: the contact for ``phone`` locked, its last_seen_on
+    set and its unreachable count cleared (SPEC §1.1, §1.3) in one UPDATE ... RETURNING; None
+    when there is no such contact yet."""
+    statement = (
+        update(Contact)
+        .where(Contact.phone == phone)
+        .values(last_seen_on=seen_on, unreachable_count=0)
+        .returning(Contact)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return session.scalars(statement).first()
+
+
 def get_or_create_contact(session: Session, phone: str, name: str | None = None) -> Contact:
     """The locked contact for an E.164 ``phone``, created by :func:`create_contact` if it is new.
 
