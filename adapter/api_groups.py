@@ -26,13 +26,12 @@ from .errors import Conflict, GroupNotFound, InvalidRequest
 from .inputs import storable
 from .models import (
     ApiKey,
-    Contact,
     ContactStatus,
     Group,
     GroupMembership,
-    MessageKind,
+    MessageStatus,
 )
-from .outbox import create_outbound
+from .outbox import create_outbound_to_group
 
 
 @blueprint.get("/groups")
@@ -88,8 +87,8 @@ def remove_member(name: str, phone: str):  # type: ignore[no-untyped-def]
 
 
 def send_to_group(data: dict[str, Any], api_key: ApiKey):  # type: ignore[no-untyped-def]
-    """``POST /messages`` with ``group``: one gated message per active member, each made by the
-    same ``create_outbound`` as a single send."""
+    """``POST /messages`` with ``group``: one gated message per active member, made in one
+    set-based statement; each is gated at send time like a single send."""
     if data.get("to") is not None:
         raise InvalidRequest("give either 'to' or 'group', not both")
     if data.get("idempotency_key") is not None:
@@ -97,34 +96,18 @@ def send_to_group(data: dict[str, Any], api_key: ApiKey):  # type: ignore[no-unt
     group = _group(_group_name(data.get("group")))
     body, channel = message_body_and_channel(data)
     session = get_session()
-    members = session.scalars(
-        select(Contact)
-        .join(GroupMembership, GroupMembership.contact_id == Contact.id)
-        .where(GroupMembership.group_id == group.id, Contact.status == ContactStatus.ACTIVE.value)
-        .order_by(Contact.id)
-    ).all()
-    messages = [
-        (
-            contact.phone,
-            create_outbound(
-                session,
-                contact,
-                body,
-                kind=MessageKind.API,
-                channel=channel,
-                api_key_id=api_key.id,
-            ),
-        )
-        for contact in members
-    ]
+    created = create_outbound_to_group(
+        session, group.id, body, channel=channel, api_key_id=api_key.id
+    )
     session.commit()
-    if messages:
+    if created:
         wake(channel)
+    status = MessageStatus.QUEUED.value
     return jsonify(
         messages=[
-            {"id": message.id, "to": phone, "status": message.status} for phone, message in messages
+            {"id": message_id, "to": phone, "status": status} for message_id, phone in created
         ],
-        count=len(messages),
+        count=len(created),
     ), 202
 
 

@@ -8,9 +8,10 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import Integer, insert, literal, select
 from sqlalchemy.orm import Session
 
-from .db import utcnow
+from .db import UTCDateTime, utcnow
 from .models import Contact, Direction, Message, MessageKind, MessageStatus
 from .provider import Keyword
 from .retry import retry_delay
@@ -58,6 +59,58 @@ def create_outbound(
     session.add(message)
     session.flush()
     return message
+
+
+def create_outbound_to_group(
+    session: Session,
+    group_id: int,
+    body: str,
+    *,
+    channel: str | None = None,
+    api_key_id: int | None = None,
+) -> list[tuple[int, str]]:
+    """Add one ``queued`` API message for every active member of a group in one set-based
+    INSERT ... SELECT (a 100,000-member group is one statement, not 100,000); returns
+    ``(message id, phone)`` in contact order. The gate checks each member again at send time."""
+    from .models import ContactStatus, GroupMembership
+
+    now = utcnow()
+    members = (
+        select(
+            Contact.id,
+            literal(Direction.OUTBOUND.value),
+            literal(MessageKind.API.value),
+            literal(channel or current_app.extensions["adapter.channel"]),
+            literal(body),
+            literal(MessageStatus.QUEUED.value),
+            literal(1),
+            literal(api_key_id, Integer),
+            literal(0),
+            literal(now, UTCDateTime),
+            literal(now, UTCDateTime),
+            literal(now, UTCDateTime),
+        )
+        .join(GroupMembership, GroupMembership.contact_id == Contact.id)
+        .where(GroupMembership.group_id == group_id, Contact.status == ContactStatus.ACTIVE.value)
+        .order_by(Contact.id)
+    )
+    columns = [
+        "contact_id", "direction", "kind", "channel", "body", "status", "priority",
+        "api_key_id", "attempts", "next_attempt_at", "created_on", "modified_on",
+    ]  # fmt: skip
+    created = session.execute(
+        insert(Message).from_select(columns, members).returning(Message.id, Message.contact_id)
+    ).all()
+    phones = dict(
+        session.execute(
+            select(Contact.id, Contact.phone).where(
+                Contact.id.in_(
+                    select(GroupMembership.contact_id).where(GroupMembership.group_id == group_id)
+                )
+            )
+        ).all()
+    )
+    return sorted((message_id, phones[contact_id]) for message_id, contact_id in created)
 
 
 def schedule_retry(message: Message, retry_after: float | None = None) -> bool:

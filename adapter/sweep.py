@@ -9,6 +9,7 @@ import logging
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from .app_events.record import record_message_statuses
 from .db import transaction, utcnow
 from .dispatch import wake, wake_later
 from .models import Direction, Message, MessageStatus
@@ -50,20 +51,27 @@ def sweep(settle: bool = True) -> int:
 def fail_unknown_channel(channel: str) -> None:
     """Fail the queued messages of a channel no provider answers to (a provider was removed)."""
     with transaction() as session:
-        failed = session.execute(
-            update(Message)
-            .where(
-                Message.channel == channel,
-                Message.status == MessageStatus.QUEUED.value,
-                Message.direction == Direction.OUTBOUND.value,
+        failed = list(
+            session.scalars(
+                update(Message)
+                .where(
+                    Message.channel == channel,
+                    Message.status == MessageStatus.QUEUED.value,
+                    Message.direction == Direction.OUTBOUND.value,
+                )
+                .values(
+                    status=MessageStatus.FAILED.value,
+                    error_code=UNKNOWN_CHANNEL,
+                    modified_on=utcnow(),
+                )
+                .returning(Message.id)
+                .execution_options(synchronize_session=False)
             )
-            .values(
-                status=MessageStatus.FAILED.value, error_code=UNKNOWN_CHANNEL, modified_on=utcnow()
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        # The application learns of them like of any other failure.
+        record_message_statuses(session, failed)
     if failed:
-        log.error("%d message(s) failed: no provider named %r", failed, channel)
+        log.error("%d message(s) failed: no provider named %r", len(failed), channel)
 
 
 def due_count() -> int:
