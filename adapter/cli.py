@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -179,12 +181,21 @@ def requeue() -> None:
 
 
 @click.command("dev", help="Upgrade the database, then run the Procfile's web and worker.")
-@click.option("--port", default=8000, show_default=True, help="Port of the web server.")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port of the web server on 127.0.0.1 [default: PORT, else BIND, else 8000].",
+)
 @with_appcontext
-def dev(port: int) -> None:
+def dev(port: int | None) -> None:
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
+    bind = dev_bind(port, os.environ)
+    problem = bind_problem(bind)
+    if problem:
+        raise click.ClickException(problem)
     schema.upgrade(current_app.config["DATABASE_URL"])
     problem = redis_problem()
     if problem:
@@ -194,13 +205,43 @@ def dev(port: int) -> None:
     # The Procfile names gunicorn and flask; find them beside this interpreter even when the
     # virtual environment is not activated.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("BIND", f"127.0.0.1:{port}")
+    env["BIND"] = bind
     manager = Manager()
     for name, process in procfile.processes.items():
         if name == "worker":
             # honcho stops everything when one process exits; a crashed worker is restarted.
             process += " --restart"
         manager.add_process(name, process, env=env)
-    click.echo(f"Serving on http://127.0.0.1:{port} (Ctrl-C stops web and worker).")
+    click.echo(f"Serving on http://{bind} (Ctrl-C stops web and worker).")
     manager.loop()
     sys.exit(manager.returncode)
+
+
+def dev_bind(port: int | None, env: Mapping[str, str]) -> str:
+    """Where ``dev`` serves: ``--port``, else PORT, else BIND as given, else 127.0.0.1:8000."""
+    if port is not None:
+        return f"127.0.0.1:{port}"
+    if env.get("PORT"):
+        return f"127.0.0.1:{env['PORT']}"
+    return env.get("BIND") or "127.0.0.1:8000"
+
+
+def bind_problem(bind: str) -> str | None:
+    """Why gunicorn could not listen on ``bind`` (one line saying what to do), or None.
+
+    Checked before starting, because gunicorn alone retries a busy port for a while and ends
+    with a message that does not say which setting to change.
+    """
+    host, _, port = bind.rpartition(":")
+    if not port.isdigit():
+        return f"cannot serve on {bind!r}: give --port N, PORT=N or BIND=host:port"
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host.strip("[]") or "0.0.0.0", int(port)))
+    except OSError as exc:
+        return (
+            f"cannot serve on {bind}: {exc.strerror or exc} (another server is there?); "
+            "stop it, or pick another port with --port N or PORT=N"
+        )
+    return None

@@ -197,3 +197,36 @@ def test_requeue_queues_messages_left_behind(app):
     assert result.exit_code == 0, result.output
     assert "Woke 1 channel(s) with due messages." in result.output
     assert send_queue(app).count == 1
+
+
+# --- dev --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("port", "env", "bind"),
+    [
+        (None, {}, "127.0.0.1:8000"),
+        (None, {"PORT": "9100"}, "127.0.0.1:9100"),
+        (None, {"BIND": "0.0.0.0:9200"}, "0.0.0.0:9200"),
+        (None, {"PORT": "9100", "BIND": "0.0.0.0:9200"}, "127.0.0.1:9100"),
+        (9300, {"PORT": "9100", "BIND": "0.0.0.0:9200"}, "127.0.0.1:9300"),
+    ],
+)
+def test_dev_serves_where_port_or_bind_say_and_the_banner_says_the_same(port, env, bind):
+    from adapter.cli import dev_bind
+
+    assert dev_bind(port, env) == bind
+
+
+def test_dev_on_a_busy_port_says_so_in_one_line_and_starts_nothing(app):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = app.test_cli_runner().invoke(args=["dev", "--port", str(port)])
+    assert result.exit_code != 0
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output
+    assert "--port N or PORT=N" in result.output
+    assert "Serving on" not in result.output
