@@ -102,3 +102,13 @@ def http_status_error(
         verdict=verdict,
         retry_after=parse_retry_after(response.headers),
     )
+
+
+def response_json(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object; empty when the provider answered something else (an HTML error
+    page from a proxy, an empty body)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}

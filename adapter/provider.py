@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from flask import Blueprint
 
+from .config import env_flag
+
 
 class Keyword(StrEnum):
     OPT_OUT = "opt_out"
@@ -148,6 +150,24 @@ class Provider(Protocol):
     def enforces_opt_out(self, config: Mapping[str, Any]) -> bool: ...
 
     def sends_per_second(self, config: Mapping[str, Any]) -> float: ...
+
+
+class PrefixedProvider:
+    """The settings every provider reads alike under its prefix (SPEC §5): configured when all of
+    ``required_settings`` are set, ``<PREFIX>_ENFORCES_OPT_OUT``, ``<PREFIX>_SENDS_PER_SECOND``
+    (default 1: a long code sends about one message a second)."""
+
+    env_prefix: str
+    required_settings: tuple[str, ...]
+
+    def is_configured(self, config: Mapping[str, Any]) -> bool:
+        return all(config.get(key) for key in self.required_settings)
+
+    def enforces_opt_out(self, config: Mapping[str, Any]) -> bool:
+        return env_flag(config.get(f"{self.env_prefix}_ENFORCES_OPT_OUT"))
+
+    def sends_per_second(self, config: Mapping[str, Any]) -> float:
+        return float(config.get(f"{self.env_prefix}_SENDS_PER_SECOND") or 1)
 
 
 def missing_settings(provider: Provider, config: Mapping[str, Any]) -> list[str]:

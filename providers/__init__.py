@@ -8,6 +8,6 @@ from adapter.provider import Provider
 def all_providers() -> list[Provider]:
     """Every provider, in the order the outbound channel is chosen: the first configured wins,
     and the development provider, always configured, comes last."""
-    from . import dev, twilio
+    from . import dev, telnyx, twilio
 
-    return [twilio.provider, dev.provider]
+    return [twilio.provider, telnyx.provider, dev.provider]

@@ -17,6 +17,7 @@ from adapter import create_app
 from adapter.db import make_engine
 from adapter.models import Base
 from adapter.schema import upgrade
+from providers import all_providers
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -51,8 +52,13 @@ def redis_client() -> Iterator[Redis]:
 def make_app(database_url: str, redis_client: Redis, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
     """Build an app on the test database and Redis; extra settings as keyword arguments."""
     # No provider credentials from the developer's environment leak into a test.
+    prefixes = tuple(f"{provider.env_prefix}_" for provider in all_providers())
     for key in list(os.environ):
-        if key.startswith(("TWILIO_", "DEV_")) or key in ("PUBLIC_BASE_URL", "DEFAULT_REGION"):
+        if key.startswith(prefixes) or key in (
+            "PUBLIC_BASE_URL",
+            "DEFAULT_REGION",
+            "DEFAULT_CHANNEL",
+        ):
             monkeypatch.delenv(key, raising=False)
     apps: list[Flask] = []
 

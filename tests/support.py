@@ -73,3 +73,19 @@ def text_in(app: Flask, phone: str, body: str = "hello", channel: str = "dev") -
                 provider_message_id=f"IN{next(_inbound_ids):09d}",
             )
         )
+
+
+def make_due(app: Flask, message_id: int) -> None:
+    """Let a message's backoff pass now instead of waiting for it."""
+    from sqlalchemy import update
+
+    from adapter.db import utcnow
+    from adapter.models import Message
+
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        session.execute(
+            update(Message).where(Message.id == message_id).values(next_attempt_at=utcnow())
+        )
+        session.commit()
+        session.close()

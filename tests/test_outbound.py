@@ -13,8 +13,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import responses
-from sqlalchemy import select, update
-from support import ACCOUNT_SID, TWILIO, api_caller, post_signed
+from sqlalchemy import select
+from support import ACCOUNT_SID, TWILIO, api_caller, make_due, post_signed
 
 from adapter import rules
 from adapter.db import transaction, utcnow
@@ -94,17 +94,6 @@ def queue_message(app, body: str = "hi", enqueue_job: bool = True) -> int:
         if enqueue_job:
             wake(created.channel)
     return created.id
-
-
-def make_due(app, message_id: int) -> None:
-    """Let a message's backoff pass now instead of waiting for it."""
-    with app.app_context():
-        session = app.extensions["adapter.sessionmaker"]()
-        session.execute(
-            update(Message).where(Message.id == message_id).values(next_attempt_at=utcnow())
-        )
-        session.commit()
-        session.close()
 
 
 def sent_params(call) -> dict[str, str]:

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 
 from adapter.errors import InvalidRequest
-from adapter.inputs import MAX_ID
 from adapter.models import MessageStatus
 from adapter.provider import DeliveryReceipt, Verdict
+from adapter.webhooks import callback_reference
 
 from .errors import verdict_for
 from .inbound import parse_sid
@@ -48,8 +48,7 @@ def parse_status_callback(
     if status is None:
         raise InvalidRequest(f"unknown MessageStatus {raw_status.strip().lower()!r}")
     sid = parse_sid(form, "MessageSid", "SmsSid")
-    our_id = _number(query, "message_id")
-    attempt = _number(query, "attempt")
+    our_id, attempt = callback_reference(query)
     if our_id is None and sid is None:
         raise InvalidRequest("MessageSid is missing")
     raw_code = (form.get("ErrorCode") or "").strip()
@@ -67,14 +66,3 @@ def parse_status_callback(
         verdict=verdict_for(code) if code is not None else Verdict.NONE,
         attempt=attempt,
     )
-
-
-def _number(query: Mapping[str, str], name: str) -> int | None:
-    raw = (query.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit():
-        raise InvalidRequest(f"{name} must be a number")
-    if len(raw) > 10 or int(raw) > MAX_ID:
-        raise InvalidRequest(f"{name} must be a number up to {MAX_ID}")
-    return int(raw)

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from adapter.http import HttpClient, http_status_error, read_timeout
+from adapter.http import HttpClient, http_status_error, read_timeout, response_json
 from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult, Verdict
 
 from .errors import verdict_for
@@ -50,7 +50,7 @@ class TwilioSender:
         response = self._http.request("POST", self._messages, data=form)
         if response.status_code >= 300:
             raise _refusal(response)
-        sid = _json(response).get("sid")
+        sid = response_json(response).get("sid")
         if not sid:
             # Twilio took it (2xx) but we cannot tell which message it made: a receipt or the
             # reconciler's lookup fills the sid in.
@@ -68,7 +68,7 @@ class TwilioSender:
         if response.status_code >= 300:
             raise _refusal(response)
         since = (request.claimed_at - _CLOCK_SKEW) if request.claimed_at else None
-        for found in _json(response).get("messages") or []:
+        for found in response_json(response).get("messages") or []:
             if found.get("body") != request.body or not found.get("sid"):
                 continue
             if since is not None and not _created_since(found.get("date_created"), since):
@@ -84,7 +84,7 @@ class TwilioSender:
 
 
 def _refusal(response: requests.Response) -> SendError:
-    payload = _json(response)
+    payload = response_json(response)
     code = _int(payload.get("code"))
     return http_status_error(
         "twilio",
@@ -93,14 +93,6 @@ def _refusal(response: requests.Response) -> SendError:
         str(payload.get("message") or response.reason),
         verdict_for(code, response.status_code),
     )
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        payload = response.json()
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
 
 
 def _int(value: object) -> int | None:
