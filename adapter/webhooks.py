@@ -12,15 +12,17 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from .errors import AdapterError, InvalidRequest
-from .inputs import MAX_ID
-from .provider import DeliveryReceipt, InboundMessage
+from .errors import AdapterError, InvalidRequest, TooLarge
+from .inputs import MAX_ID, without_nul
+from .models import MessageStatus
+from .provider import DeliveryReceipt, InboundMessage, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,10 @@ Verifier = Callable[[], str | None]
 # Reads the current (verified) request; returns the events in it, in the order they happened.
 Parser = Callable[[str], Iterable[WebhookEvent]]
 
+# Provider message ids: UUIDs, Twilio SIDs, Bandwidth's digits, all far inside the column.
+_PROVIDER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# Providers join a long text into at most a few thousand characters; far more is not theirs.
+MAX_INBOUND_TEXT = 16_000
 # How old a signed timestamp may be before the request counts as a replay.
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -105,6 +111,33 @@ def apply_events(events: Iterable[WebhookEvent]) -> None:
             apply_receipt(event)
 
 
+def provider_receipt(
+    channel: str,
+    status: MessageStatus,
+    *,
+    our_id: int | None,
+    attempt: int | None,
+    provider_id: str | None,
+    code: str | None,
+    verdict_for: Callable[[str | None], Verdict],
+) -> DeliveryReceipt:
+    """A receipt from a provider's parsed fields: an error code (and what it says about the
+    person) is kept only on a failure, so a "delivered" carrying a stale code changes nothing.
+    Raises :class:`InvalidRequest` when neither our id nor the provider's names the message."""
+    if our_id is None and provider_id is None:
+        raise InvalidRequest("the message id is missing")
+    failed = status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+    return DeliveryReceipt(
+        channel=channel,
+        message_id=our_id,
+        provider_message_id=provider_id,
+        status=status.value,
+        error_code=code if failed else None,
+        verdict=verdict_for(code) if failed else Verdict.NONE,
+        attempt=attempt,
+    )
+
+
 def plain_text(message: str, status: int) -> Response:
     return Response(message + "\n", status=status, mimetype="text/plain")
 
@@ -131,6 +164,26 @@ def _number(query: Mapping[str, str], name: str) -> int | None:
     if len(raw) > 10 or int(raw) > MAX_ID:
         raise InvalidRequest(f"{name} must be a number up to {MAX_ID}")
     return int(raw)
+
+
+def provider_message_id(value: object, field: str) -> str | None:
+    """A provider's message id as the column keeps it: None when absent, else 1 to 64 letters,
+    digits and ``-._:``, or :class:`InvalidRequest` naming ``field``."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return None
+    if not _PROVIDER_ID.fullmatch(text):
+        raise InvalidRequest(f"{field} must be 1 to 64 letters, digits and -._:")
+    return text
+
+
+def inbound_text(value: object, field: str) -> str:
+    """The text of an inbound message as it can be stored: NULs replaced (the person already sent
+    it), far more than any provider joins refused with 413."""
+    text = value if isinstance(value, str) else ""
+    if len(text) > MAX_INBOUND_TEXT:
+        raise TooLarge(f"{field} is {len(text)} characters; at most {MAX_INBOUND_TEXT} are taken")
+    return without_nul(text)
 
 
 def fresh_timestamp(raw: str, tolerance: float = SIGNATURE_TOLERANCE_SECONDS) -> bool:

@@ -53,6 +53,8 @@ class TwilioRow:
     api_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     # Twilio's signature has no timestamp: a replay is caught by the message id instead.
     signs_time = False
+    has_marker = True
+    signs_body = True
     # SPEC §1.3: 21610 unsubscribed; 21211 invalid 'To'; 30007 filtered says nothing of the person.
     send_verdicts = {
         Verdict.OPTED_OUT: "21610",
@@ -145,6 +147,8 @@ class TelnyxRow:
     }
     api_url = "https://api.telnyx.com/v2/messages"
     signs_time = True
+    has_marker = True
+    signs_body = True
     # https://developers.telnyx.com/docs/messaging/messages/advanced-opt-in-out (40300) and the
     # messaging error codes (40001 not routable, 40008 undeliverable content).
     send_verdicts = {
@@ -247,5 +251,331 @@ class TelnyxRow:
         return json.loads(body).get("webhook_url")
 
 
+class PlivoRow:
+    """Plivo: form posts signed with X-Plivo-Signature-V3 (HMAC-SHA256 of the URL, the sorted
+    fields and a nonce). Its refusals of a send carry no code: opt-outs come in the receipt."""
+
+    name = "plivo"
+    config = {
+        "PLIVO_AUTH_ID": "MAXXXXXXXXXXXXXXXXXX",
+        "PLIVO_AUTH_TOKEN": "plivo-test-token",
+        "PLIVO_FROM": "14155550199",
+        "PUBLIC_BASE_URL": BASE,
+        "PLIVO_SENDS_PER_SECOND": "1000",
+    }
+    api_url = "https://api.plivo.com/v1/Account/MAXXXXXXXXXXXXXXXXXX/Message/"
+    signs_time = False
+    has_marker = True
+    signs_body = True
+    send_verdicts = {Verdict.NONE: "400"}
+    # https://www.plivo.com/docs/messaging/troubleshooting/error-codes
+    receipt_verdicts = {Verdict.OPTED_OUT: "200", Verdict.PHONE_INVALID: "50", Verdict.NONE: "30"}
+    transient_code = "500"
+    _markers = {Keyword.OPT_OUT: "optout", Keyword.OPT_IN: "optin", Keyword.HELP: "help"}
+    _statuses = {"sent": "sent", "delivered": "delivered", "failed": "undelivered"}
+
+    def provider_id(self, n: int) -> str:
+        return f"db3ce55a-7f1d-11e1-8ea7-{n:012d}"
+
+    def inbound(self, sender: str, text: str, n: int, marker: Keyword | None = None) -> Webhook:
+        # https://www.plivo.com/docs/messaging/api/message/receive-a-message (message_url)
+        form = {
+            "From": sender.lstrip("+"),
+            "To": "14155550199",
+            "Type": "sms",
+            "Text": text,
+            "MessageUUID": self.provider_id(n),
+            "TotalRate": "0",
+            "TotalAmount": "0",
+            "Units": "1",
+        }
+        if marker is not None:
+            form["MessageIntent"] = self._markers[marker]
+        return self._form("/plivo/inbound", form)
+
+    def receipt(
+        self, our_id: int | None, attempt: int | None, provider_id: str, status: str, code=None
+    ) -> Webhook:
+        form = {
+            "MessageUUID": provider_id,
+            "Status": self._statuses[status],
+            "From": "14155550199",
+            "To": "14155550100",
+            "TotalRate": "0.0050",
+            "TotalAmount": "0.0050",
+            "Units": "1",
+            "MCC": "310",
+            "MNC": "260",
+            "ErrorCode": code or "",
+            "PartInfo": "1 of 1",
+        }
+        return self._form(_callback_path("/plivo/status", our_id, attempt), form)
+
+    def _form(self, path: str, form: dict[str, str]) -> Webhook:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return Webhook(path, urlencode(form).encode(), headers, form)
+
+    def sign(self, hook: Webhook, *, wrong: bool = False, at: float | None = None) -> Webhook:
+        from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
+
+        token = "another-token" if wrong else self.config["PLIVO_AUTH_TOKEN"]
+        nonce = "05429567804466091622"
+        url = construct_post_url(BASE + hook.path, dict(hook.fields)).decode()
+        signature = get_signature_v3(token.encode(), url, nonce).decode()
+        headers = {
+            **hook.headers,
+            "X-Plivo-Signature-V3": signature,
+            "X-Plivo-Signature-V3-Nonce": nonce,
+        }
+        return Webhook(hook.path, hook.body, headers, hook.fields)
+
+    def accepted(self, provider_id: str) -> tuple[int, dict]:
+        return 202, {
+            "api_id": "db342550-7f1d-11e1-8ea7-1231380bc196",
+            "message": "message(s) queued",
+            "message_uuid": [provider_id],
+        }
+
+    def refused(self, code: str) -> tuple[int, dict]:
+        return int(code), {"api_id": "x", "error": "dst parameter not found"}
+
+    def callback_url(self, body: bytes | str) -> str | None:
+        return json.loads(body).get("url")
+
+
+class BandwidthRow:
+    """Bandwidth: JSON arrays of events under HTTP Basic; our reference rides in the ``tag``.
+    Its refusals of a send carry no code: opt-outs come in a message-failed callback."""
+
+    name = "bandwidth"
+    config = {
+        "BANDWIDTH_ACCOUNT_ID": "9900000",
+        "BANDWIDTH_USERNAME": "api-user",
+        "BANDWIDTH_PASSWORD": "api-password",
+        "BANDWIDTH_APPLICATION_ID": "93de2206-9669-4e07-948d-329f4b722ee2",
+        "BANDWIDTH_FROM": OUR_NUMBER,
+        "BANDWIDTH_CALLBACK_USERNAME": "callback-user",
+        "BANDWIDTH_CALLBACK_PASSWORD": "callback-password",
+        "PUBLIC_BASE_URL": BASE,
+        "BANDWIDTH_SENDS_PER_SECOND": "1000",
+    }
+    api_url = "https://messaging.bandwidth.com/api/v2/users/9900000/messages"
+    signs_time = False
+    has_marker = False
+    # HTTP Basic authenticates the caller, not the body.
+    signs_body = False
+    send_verdicts = {Verdict.NONE: "400"}
+    # https://dev.bandwidth.com/docs/messaging/errors/ (4775 opted out, 4720 invalid, 4470 spam)
+    receipt_verdicts = {
+        Verdict.OPTED_OUT: "4775",
+        Verdict.PHONE_INVALID: "4720",
+        Verdict.NONE: "4470",
+    }
+    transient_code = "429"
+    _statuses = {
+        "sent": "message-sending",
+        "delivered": "message-delivered",
+        "failed": "message-failed",
+    }
+
+    def provider_id(self, n: int) -> str:
+        return f"1589228074636{n:07d}"
+
+    def inbound(self, sender: str, text: str, n: int, marker: Keyword | None = None) -> Webhook:
+        if marker is not None:
+            # Bandwidth's callbacks carry no keyword flag: its opt-outs come as 4775 only.
+            raise NotImplementedError
+        # https://dev.bandwidth.com/docs/messaging/webhooks (message-received)
+        event = {
+            "type": "message-received",
+            "time": "2026-05-11T20:14:34.579Z",
+            "description": "Incoming message received",
+            "to": OUR_NUMBER,
+            "message": {
+                "id": self.provider_id(n),
+                "owner": OUR_NUMBER,
+                "applicationId": self.config["BANDWIDTH_APPLICATION_ID"],
+                "time": "2026-05-11T20:14:34.579Z",
+                "segmentCount": 1,
+                "direction": "in",
+                "to": [OUR_NUMBER],
+                "from": sender,
+                "text": text,
+            },
+        }
+        return self._hook("/bandwidth/inbound", [event])
+
+    def receipt(
+        self, our_id: int | None, attempt: int | None, provider_id: str, status: str, code=None
+    ) -> Webhook:
+        message: dict[str, Any] = {
+            "id": provider_id,
+            "owner": OUR_NUMBER,
+            "applicationId": self.config["BANDWIDTH_APPLICATION_ID"],
+            "time": "2026-05-11T20:14:34.579Z",
+            "segmentCount": 1,
+            "direction": "out",
+            "to": ["+14155550100"],
+            "from": OUR_NUMBER,
+            "text": "",
+        }
+        if our_id is not None:
+            message["tag"] = f"message_id={our_id}&attempt={attempt or 1}"
+        event: dict[str, Any] = {
+            "type": self._statuses[status],
+            "time": "2026-05-11T20:14:35.579Z",
+            "description": "ok" if code is None else "error",
+            "to": "+14155550100",
+            "message": message,
+        }
+        if code is not None:
+            event["errorCode"] = int(code)
+        return self._hook("/bandwidth/status", [event])
+
+    def _hook(self, path: str, events: list) -> Webhook:
+        return _json_hook(path, events)
+
+    def sign(self, hook: Webhook, *, wrong: bool = False, at: float | None = None) -> Webhook:
+        password = "guess" if wrong else self.config["BANDWIDTH_CALLBACK_PASSWORD"]
+        pair = f"{self.config['BANDWIDTH_CALLBACK_USERNAME']}:{password}".encode()
+        auth = "Basic " + base64.b64encode(pair).decode()
+        return Webhook(hook.path, hook.body, {**hook.headers, "Authorization": auth})
+
+    def accepted(self, provider_id: str) -> tuple[int, dict]:
+        return 202, {
+            "id": provider_id,
+            "owner": OUR_NUMBER,
+            "applicationId": self.config["BANDWIDTH_APPLICATION_ID"],
+            "time": "2026-05-11T20:14:34.579Z",
+            "segmentCount": 1,
+            "direction": "out",
+            "to": ["+14155550100"],
+            "from": OUR_NUMBER,
+            "text": "hi",
+        }
+
+    def refused(self, code: str) -> tuple[int, dict]:
+        return int(code), {
+            "type": "request-validation",
+            "description": "Your request could not be accepted",
+        }
+
+    def callback_url(self, body: bytes | str) -> str | None:
+        # Callbacks go to the application's URL; the tag carries our reference.
+        tag = json.loads(body).get("tag")
+        return f"{BASE}/bandwidth/status?{tag}" if tag else None
+
+
+class VonageRow:
+    """Vonage Messages API: JSON webhooks with an HS256 JWT (signature secret) whose
+    ``payload_hash`` is the body's SHA-256. Opt-outs (Opt-out Assist) come in the status webhook."""
+
+    name = "vonage"
+    config = {
+        "VONAGE_API_KEY": "abcd1234",
+        "VONAGE_API_SECRET": "api-secret",
+        "VONAGE_SIGNATURE_SECRET": "signature-secret-of-32-bytes-long!",
+        "VONAGE_FROM": "14155550199",
+        "PUBLIC_BASE_URL": BASE,
+        "VONAGE_SENDS_PER_SECOND": "1000",
+    }
+    api_url = "https://api.nexmo.com/v1/messages"
+    signs_time = True
+    has_marker = False
+    signs_body = True
+    send_verdicts = {Verdict.NONE: "1150"}
+    # SPEC §1.3: 9 opted out (Opt-out Assist), 7 barred, 6 anti-spam rejection.
+    receipt_verdicts = {Verdict.OPTED_OUT: "9", Verdict.PHONE_INVALID: "7", Verdict.NONE: "6"}
+    transient_code = "429"
+    _statuses = {"sent": "submitted", "delivered": "delivered", "failed": "rejected"}
+
+    def provider_id(self, n: int) -> str:
+        return f"aaaaaaaa-bbbb-cccc-dddd-{n:012d}"
+
+    def inbound(self, sender: str, text: str, n: int, marker: Keyword | None = None) -> Webhook:
+        if marker is not None:
+            raise NotImplementedError
+        # https://developer.vonage.com/en/api/messages (inbound message webhook, SMS)
+        payload = {
+            "channel": "sms",
+            "message_uuid": self.provider_id(n),
+            "to": "14155550199",
+            "from": sender.lstrip("+"),
+            "timestamp": "2026-01-01T14:00:00.000Z",
+            "text": text,
+            "sms": {
+                "num_messages": "1",
+                "keyword": text.split()[0].upper() if text.split() else "",
+            },
+            "usage": {"price": "0.0057", "currency": "EUR"},
+            "message_type": "text",
+        }
+        return _json_hook("/vonage/inbound", payload)
+
+    def receipt(
+        self, our_id: int | None, attempt: int | None, provider_id: str, status: str, code=None
+    ) -> Webhook:
+        payload: dict[str, Any] = {
+            "message_uuid": provider_id,
+            "to": "14155550100",
+            "from": "14155550199",
+            "timestamp": "2026-01-01T14:00:00.000Z",
+            "status": self._statuses[status],
+            "usage": {"currency": "EUR", "price": "0.0333"},
+            "channel": "sms",
+            "destination": {"network_code": "12345"},
+            "sms": {"count_total": "1"},
+        }
+        if code is not None:
+            payload["error"] = {
+                "type": f"https://developer.vonage.com/api-errors/messages#{code}",
+                "title": int(code),
+                "detail": "The message was rejected",
+            }
+        return _json_hook(_callback_path("/vonage/status", our_id, attempt), payload)
+
+    def sign(self, hook: Webhook, *, wrong: bool = False, at: float | None = None) -> Webhook:
+        import hashlib
+        import uuid
+
+        import jwt
+
+        secret = (
+            "another-secret-of-32-bytes-long!!!"
+            if wrong
+            else self.config["VONAGE_SIGNATURE_SECRET"]
+        )
+        claims = {
+            "iat": int(time.time() if at is None else at),
+            "jti": str(uuid.uuid4()),
+            "iss": "Vonage",
+            "payload_hash": hashlib.sha256(hook.body).hexdigest(),
+            "api_key": self.config["VONAGE_API_KEY"],
+            "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+        }
+        token = jwt.encode(claims, secret, algorithm="HS256")
+        return Webhook(hook.path, hook.body, {**hook.headers, "Authorization": f"Bearer {token}"})
+
+    def accepted(self, provider_id: str) -> tuple[int, dict]:
+        return 202, {"message_uuid": provider_id}
+
+    def refused(self, code: str) -> tuple[int, dict]:
+        if code == "429":
+            return 429, {
+                "type": "https://developer.vonage.com/api-errors#throttled",
+                "title": "Rate Limit Hit",
+            }
+        return 422, {
+            "type": f"https://developer.vonage.com/api-errors/messages#{code}",
+            "title": "Invalid params",
+            "detail": "The value of one or more parameters is invalid.",
+        }
+
+    def callback_url(self, body: bytes | str) -> str | None:
+        return json.loads(body).get("webhook_url")
+
+
 # Every provider in providers.all_providers() but the development one must have a row here.
-ROWS = {row.name: row for row in (TwilioRow(), TelnyxRow())}
+ROWS = {
+    row.name: row for row in (TwilioRow(), TelnyxRow(), PlivoRow(), BandwidthRow(), VonageRow())
+}

@@ -126,6 +126,8 @@ def test_a_forged_webhook_is_refused_and_changes_nothing(app, row, forgery):
 
 
 def test_a_signed_webhook_with_an_altered_body_is_refused(app, row):
+    if not row.signs_body:
+        pytest.skip(f"{row.name}'s credentials do not cover the body")
     signed = row.sign(row.inbound(PHONE, "hello", 1))
     altered = row.inbound(PHONE, "STOP", 1)
     response = post(app, Webhook(signed.path, altered.body, signed.headers))
@@ -144,6 +146,8 @@ def test_stop_stops_the_contact_and_start_brings_it_back(app, row):
 
 
 def test_the_providers_own_opt_out_marker_wins(app, row):
+    if not row.has_marker:
+        pytest.skip(f"{row.name} flags no keyword on inbound messages: its opt-outs come as errors")
     # Words we would not match, but the provider's keyword handling says it was an opt-out.
     text_in(app, row, "Arrête s'il vous plaît", 1, marker=Keyword.OPT_OUT)
     assert contact(app).status == "stopped"
@@ -227,7 +231,9 @@ def test_each_mapped_receipt_error_acts_on_the_contact(app, api_mock, row, verdi
 
 @pytest.mark.parametrize("verdict", [Verdict.OPTED_OUT, Verdict.PHONE_INVALID, Verdict.NONE])
 def test_each_mapped_send_error_acts_on_the_contact(app, api_mock, row, verdict):
-    code = row.send_verdicts[verdict]
+    code = row.send_verdicts.get(verdict)
+    if code is None:
+        pytest.skip(f"{row.name} refuses a send with no code for this: it comes in the receipt")
     message_id = send(app, api_mock, row, row.refused(code))
     _assert_verdict(app, message_id, verdict, code)
     assert len(api_mock.calls) == 1

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapter.errors import InvalidRequest
+from adapter.inputs import without_nul
 from adapter.models import MessageStatus
-from adapter.provider import DeliveryReceipt, InboundMessage, Keyword, Verdict
-from adapter.webhooks import WebhookEvent
+from adapter.provider import DeliveryReceipt, InboundMessage, Keyword
+from adapter.webhooks import WebhookEvent, inbound_text, provider_message_id, provider_receipt
 
 from .errors import first_error, verdict_for
 
@@ -56,9 +57,9 @@ def parse_event(
 
 
 def _inbound(payload: Mapping[str, Any], channel: str) -> InboundMessage:
-    message_id = str(payload.get("id") or "").strip()
-    if not message_id or len(message_id) > 64:
-        raise InvalidRequest("'payload.id' is missing or too long")
+    message_id = provider_message_id(payload.get("id"), "payload.id")
+    if message_id is None:
+        raise InvalidRequest("'payload.id' is missing")
     sender = payload.get("from")
     phone = sender.get("phone_number") if isinstance(sender, dict) else None
     if not isinstance(phone, str) or not phone.strip():
@@ -69,17 +70,16 @@ def _inbound(payload: Mapping[str, Any], channel: str) -> InboundMessage:
         recipient = recipients[0].get("phone_number")
     media = payload.get("media")
     urls = [
-        item["url"]
+        without_nul(item["url"])
         for item in (media if isinstance(media, list) else [])
         if isinstance(item, dict) and isinstance(item.get("url"), str)
     ]
-    text = payload.get("text")
     marker = str(payload.get("autoresponse_type") or "").strip().lower()
     return InboundMessage(
         channel=channel,
         sender=phone.strip(),
-        recipient=recipient if isinstance(recipient, str) else None,
-        text=text if isinstance(text, str) else "",
+        recipient=without_nul(recipient) if isinstance(recipient, str) else None,
+        text=inbound_text(payload.get("text"), "payload.text"),
         provider_message_id=message_id,
         media=urls,
         provider_keyword=_AUTORESPONSE.get(marker),
@@ -96,17 +96,14 @@ def _receipt(
     status = _STATUS.get(raw.strip().lower())
     if status is None:
         raise InvalidRequest(f"unknown recipient status {raw[:32]!r}")
-    provider_id = str(payload.get("id") or "").strip() or None
-    if our_id is None and provider_id is None:
-        raise InvalidRequest("'payload.id' is missing")
+    provider_id = provider_message_id(payload.get("id"), "payload.id")
     code, _title = first_error(payload.get("errors"))
-    failed = status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
-    return DeliveryReceipt(
-        channel=channel,
-        message_id=our_id,
-        provider_message_id=provider_id,
-        status=status.value,
-        error_code=code if failed else None,
-        verdict=verdict_for(code) if failed else Verdict.NONE,
+    return provider_receipt(
+        channel,
+        status,
+        our_id=our_id,
         attempt=attempt,
+        provider_id=provider_id,
+        code=code,
+        verdict_for=verdict_for,
     )
