@@ -72,7 +72,7 @@ def create_message():  # type: ignore[no-untyped-def]
     if idempotency_key is not None:
         earlier = _by_idempotency_key(api_key, idempotency_key)
         if earlier is not None:
-            return _repeated(earlier, phone, body)
+            return _repeated(earlier, phone, body, channel)
     try:
         contact = rules.get_or_create_contact(session, phone)
         message = create_outbound(
@@ -91,7 +91,7 @@ def create_message():  # type: ignore[no-untyped-def]
         earlier = _by_idempotency_key(api_key, idempotency_key) if idempotency_key else None
         if earlier is None:
             raise
-        return _repeated(earlier, phone, body)
+        return _repeated(earlier, phone, body, channel)
     wake(message.channel)
     return jsonify(_message_json(message)), 202
 
@@ -106,20 +106,34 @@ def message_body_and_channel(data: dict[str, Any]) -> tuple[str, str]:
     if not body.strip():
         raise InvalidRequest("'body' is empty: give the text of the message")
     storable(body, "body")
-    channel = current_app.extensions["adapter.channel"]
+    channel = _channel(data.get("channel"))
     limit = current_app.extensions["adapter.providers"][channel].max_body_length
     if len(body) > limit:
         raise InvalidRequest(f"'body' is {len(body)} characters; {channel} takes at most {limit}")
     return body, channel
 
 
-def _repeated(earlier: Message, phone: str, body: str):  # type: ignore[no-untyped-def]
+def _channel(value: Any) -> str:
+    """The channel a request names, or the default one; only a configured provider is taken."""
+    if value is None:
+        return current_app.extensions["adapter.channel"]
+    channels: list[str] = current_app.extensions["adapter.channels"]
+    if not isinstance(value, str) or value not in channels:
+        shown = repr(value[:40]) if isinstance(value, str) else f"({_json_type(value)})"
+        raise InvalidRequest(
+            f"'channel' {shown} is not a configured channel; use one of: {', '.join(channels)}"
+        )
+    return value
+
+
+def _repeated(earlier: Message, phone: str, body: str, channel: str):  # type: ignore[no-untyped-def]
     """The answer to a request whose idempotency key names ``earlier``: the same message again
     when the request is the same, a 409 when the key is being reused for another message."""
-    if earlier.contact.phone != phone or earlier.body != body:
+    if earlier.contact.phone != phone or earlier.body != body or earlier.channel != channel:
         raise Conflict(
             f"idempotency_key {earlier.idempotency_key!r} was already used for message "
-            f"{earlier.id} with a different 'to' or 'body'; use a new key for a new message"
+            f"{earlier.id} with a different 'to', 'body' or 'channel'; use a new key for a new "
+            "message"
         )
     return jsonify(_message_json(earlier)), 202
 

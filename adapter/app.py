@@ -56,7 +56,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["adapter.sessionmaker"] = make_sessionmaker(engine)
     app.extensions["adapter.write_sessionmaker"] = make_sessionmaker(engine, write=True)
     app.extensions["adapter.providers"] = providers
-    app.extensions["adapter.channel"] = _outbound_channel(providers, app.config)
+    app.extensions["adapter.channels"] = _channels(providers, app.config)
+    app.extensions["adapter.channel"] = _outbound_channel(
+        app.extensions["adapter.channels"], app.config
+    )
     check_channel_settings(app)
     app.teardown_appcontext(close_session)
 
@@ -118,16 +121,32 @@ def _refuse_half_configured(providers: Mapping[str, Provider], config: Mapping[s
         )
 
 
-def _outbound_channel(providers: Mapping[str, Provider], config: Mapping[str, Any]) -> str:
-    """The channel outbound messages go through: the first configured provider, in registry order.
+def _channels(providers: Mapping[str, Provider], config: Mapping[str, Any]) -> list[str]:
+    """The channels outbound messages may take, in registry order: every configured provider.
 
-    The development provider is always configured and comes last, so a machine with no
-    credentials logs messages instead of sending them.
+    A provider that needs no settings (the development one, which only logs) is a channel only
+    when no real provider is configured: a request naming it must not make a message vanish
+    from a deployment that sends through a real one.
     """
-    for name, provider in providers.items():
-        if provider.is_configured(config):
-            return name
-    raise RuntimeError("no SMS provider is configured")
+    configured = [name for name, provider in providers.items() if provider.is_configured(config)]
+    real = [name for name in configured if providers[name].required_settings]
+    return real or configured
+
+
+def _outbound_channel(channels: list[str], config: Mapping[str, Any]) -> str:
+    """The channel of outbound messages whose request names none: DEFAULT_CHANNEL, else the first
+    configured provider (SPEC §5)."""
+    chosen = str(config.get("DEFAULT_CHANNEL") or "").strip()
+    if chosen:
+        if chosen not in channels:
+            raise ConfigurationError(
+                f"DEFAULT_CHANNEL={chosen!r} is not a configured provider; "
+                f"configured: {', '.join(channels)}"
+            )
+        return chosen
+    if not channels:
+        raise RuntimeError("no SMS provider is configured")
+    return channels[0]
 
 
 def _instance_secret(instance: Path) -> str:
