@@ -68,7 +68,7 @@ def suppression_reason(
     return None
 
 
-def claim(session: Session, channel: str, limit: int, only: list[int] | None = None) -> Batch:
+def claim(session: Session, channel: str, limit: int) -> Batch:
     """Claim up to ``limit`` due messages of ``channel`` (compliance replies first)."""
     now = utcnow()
     due = (
@@ -84,8 +84,6 @@ def claim(session: Session, channel: str, limit: int, only: list[int] | None = N
         # Concurrent dispatchers of one channel take disjoint batches instead of queueing up.
         .with_for_update(skip_locked=True)
     )
-    if only is not None:
-        due = due.where(Message.id.in_(only))
     candidates = list(session.scalars(due))
     if not candidates:
         return Batch([], {})
