@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,13 +22,13 @@ import time
 from pathlib import Path
 
 import requests
+from harness import free_port, reset_database
 from redis import Redis
 from sqlalchemy import text
 
 from adapter import create_app
 from adapter.admin.accounts import create_staff
 from adapter.db import make_engine
-from adapter.schema import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTACTS = 1_000_000
@@ -62,15 +61,6 @@ LOAD = text(
 )
 
 
-def reset(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-
-
 def load(url: str) -> float:
     engine = make_engine(url)
     start = time.perf_counter()
@@ -81,12 +71,6 @@ def load(url: str) -> float:
         connection.execute(text("VACUUM ANALYZE contacts"))
     engine.dispose()
     return seconds
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str) -> None:
@@ -123,7 +107,7 @@ def main() -> None:
         raise SystemExit("set BENCH_DATABASE_URL to a PostgreSQL database this may wipe")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     Redis.from_url(redis_url).flushdb()
-    reset(url)
+    reset_database(url)
     load_s = load(url)
     print(f"loaded {CONTACTS:,} contacts in {load_s:.1f} s (ceiling {LOAD_CEILING_S:.0f} s)")
 

@@ -21,25 +21,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import reset_database
 from sqlalchemy import text
 
 from adapter import create_app
 from adapter.apikeys import create_api_key
 from adapter.contact_import import import_contacts
-from adapter.db import make_engine, transaction
-from adapter.schema import upgrade
+from adapter.db import transaction
 
 IMPORT_CEILING_S_PER_MILLION = 300.0
 GROUP_CEILING_S_PER_100K = 10.0
-
-
-def reset(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -116,7 +107,7 @@ def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     members = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     url = os.environ["BENCH_DATABASE_URL"]
-    reset(url)
+    reset_database(url)
     app = create_app(
         {
             "DATABASE_URL": url,

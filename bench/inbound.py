@@ -36,8 +36,9 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import free_port, reset_database  # noqa: E402
+
 from adapter.db import make_engine  # noqa: E402
-from adapter.schema import upgrade  # noqa: E402
 
 TOKEN = "bench-auth-token"
 # Prime to the four words, so each contact texts STOP, text, START, text in turn.
@@ -47,12 +48,7 @@ WORKERS = 2
 
 
 def reset(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
+    reset_database(url)
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(
@@ -62,12 +58,6 @@ def reset(url: str) -> None:
             )
         )
     engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def forms(count: int, start: int) -> list[dict[str, str]]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
+from harness import free_port, reset_database
 from redis import Redis
 from rq import Queue
 from sqlalchemy import create_engine, text
@@ -51,12 +51,6 @@ SENDER = "+14155550199"
 # The worker runs as bench/counting_worker.py, which publishes its commit count here.
 COMMITS_FILE = Path(tempfile.mkdtemp()) / "commits"
 WORKER = [sys.executable, "bench/counting_worker.py"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def env(stub_url: str, web_port: int, **extra: str) -> dict[str, str]:
@@ -118,18 +112,7 @@ def reset() -> None:
     if _engine is not None:
         _engine.dispose()
         _engine = None
-    engine = create_engine(DB_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    subprocess.run(
-        [BIN / "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": DB_URL},
-        check=True,
-        capture_output=True,
-    )
+    reset_database(DB_URL)
     Redis.from_url(REDIS_URL).flushdb()
 
 
