@@ -66,7 +66,7 @@ def test_numbers_without_plus_use_the_default_region(make_app):
         ({"to": PHONE, "body": 42}, "'body' must be a string, not a number"),
         ({"to": "not a number", "body": "hi"}, "not a phone number"),
         ({"to": "+1415555", "body": "hi"}, "not a valid phone number"),
-        ({"to": 14155550100, "body": "hi"}, "phone number must be a string"),
+        ({"to": 14155550100, "body": "hi"}, "'to' must be a string, not a number: a phone"),
         ({"to": PHONE, "body": "x" * 1601}, "at most 1600"),
         ({"to": PHONE, "body": "hi", "idempotency_key": 7}, "'idempotency_key' must be"),
         ({"to": PHONE, "body": "hi", "idempotency_key": "k" * 201}, "longer than 200"),
@@ -136,7 +136,7 @@ def test_contact_create_read_and_conflict(api):
         ({}, "'phone' is required"),
         ({"phone": "12"}, "phone number"),
         ({"phone": PHONE, "groups": "news"}, "'groups' must be a list"),
-        ({"phone": PHONE, "groups": [""]}, "'groups' must be a list"),
+        ({"phone": PHONE, "groups": [""]}, "'groups[0]' is empty"),
         ({"phone": PHONE, "name": ""}, "'name' is empty"),
     ],
 )

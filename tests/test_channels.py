@@ -102,8 +102,10 @@ def test_default_channel_picks_the_channel_of_requests_that_name_none(make_app, 
 def test_a_channel_that_is_not_configured_is_refused_and_nothing_is_stored(app, channel):
     response = post_message(app, channel=channel)
     assert response.status_code == 400
-    assert "'channel'" in response.get_json()["error"]
-    assert "telnyx" in response.get_json()["error"]
+    error = response.get_json()["error"]
+    assert "'channel'" in error
+    # Named channels are answered with the ones there are; a number is not a channel's name.
+    assert ("telnyx" in error) if isinstance(channel, str) else ("must be a string" in error)
     assert messages(app) == []
 
 

@@ -7,35 +7,25 @@ again at send time.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import jsonify
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .api import (
-    MAX_NAME_LENGTH,
-    _contact,
-    _json_object,
-    blueprint,
-    message_body_and_channel,
-)
-from .db import get_session
-from .dispatch import wake
-from .errors import Conflict, GroupNotFound, InvalidRequest
-from .inputs import storable
-from .models import (
-    ApiKey,
-    ContactStatus,
-    Group,
-    GroupMembership,
-    MessageStatus,
-)
-from .outbox import create_outbound_to_group
+from ..db import get_session
+from ..dispatch import wake
+from ..errors import Conflict
+from ..models import ApiKey, ContactStatus, Group, GroupMembership, MessageStatus
+from ..outbox import create_outbound_to_group
+from . import blueprint
+from .lookups import find_contact, find_group
+from .openapi import answers, spec
+from .schemas import GroupAnswer, GroupRequest, Groups, Membership
 
 
 @blueprint.get("/groups")
+@spec.validate(resp=answers(200, Groups), tags=["groups"])
 def list_groups():  # type: ignore[no-untyped-def]
+    """Every group with its number of members."""
     rows = get_session().execute(
         select(Group.name, func.count(GroupMembership.contact_id))
         .outerjoin(GroupMembership, GroupMembership.group_id == Group.id)
@@ -46,25 +36,28 @@ def list_groups():  # type: ignore[no-untyped-def]
 
 
 @blueprint.post("/groups")
-def create_group():  # type: ignore[no-untyped-def]
-    name = _group_name(_json_object().get("name"))
+@spec.validate(resp=answers(201, GroupAnswer, 409), tags=["groups"])
+def create_group(json: GroupRequest):  # type: ignore[no-untyped-def]
+    """Make an empty group."""
     session = get_session()
-    if session.scalar(select(Group.id).where(Group.name == name)) is not None:
-        raise Conflict(f"a group named {name!r} exists already")
-    session.add(Group(name=name))
+    if session.scalar(select(Group.id).where(Group.name == json.name)) is not None:
+        raise Conflict(f"a group named {json.name!r} exists already")
+    session.add(Group(name=json.name))
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"a group named {name!r} exists already") from None
-    return jsonify(name=name, members=0), 201
+        raise Conflict(f"a group named {json.name!r} exists already") from None
+    return jsonify(name=json.name, members=0), 201
 
 
 @blueprint.put("/groups/<name>/members/<phone>")
+@spec.validate(resp=answers(200, Membership, 404, 409), tags=["groups"])
 def add_member(name: str, phone: str):  # type: ignore[no-untyped-def]
+    """Add an active contact to a group (a 409 for any other status)."""
     session = get_session()
-    group = _group(name)
-    contact = _contact(phone, lock=True)
+    group = find_group(name)
+    contact = find_contact(phone, lock=True)
     if contact.status != ContactStatus.ACTIVE:
         raise Conflict(
             f"{contact.phone} is {contact.status}: only active contacts can join a group"
@@ -76,25 +69,22 @@ def add_member(name: str, phone: str):  # type: ignore[no-untyped-def]
 
 
 @blueprint.delete("/groups/<name>/members/<phone>")
+@spec.validate(resp=answers(204, None, 404), tags=["groups"])
 def remove_member(name: str, phone: str):  # type: ignore[no-untyped-def]
+    """Take a contact out of a group."""
     session = get_session()
-    group = _group(name)
-    contact = _contact(phone, lock=True)
+    group = find_group(name)
+    contact = find_contact(phone, lock=True)
     if group in contact.groups:
         contact.groups.remove(group)
     session.commit()
     return "", 204
 
 
-def send_to_group(data: dict[str, Any], api_key: ApiKey):  # type: ignore[no-untyped-def]
+def send_to_group(name: str, body: str, channel: str, api_key: ApiKey):  # type: ignore[no-untyped-def]
     """``POST /messages`` with ``group``: one gated message per active member, made in one
     set-based statement; each is gated at send time like a single send."""
-    if data.get("to") is not None:
-        raise InvalidRequest("give either 'to' or 'group', not both")
-    if data.get("idempotency_key") is not None:
-        raise InvalidRequest("'idempotency_key' is for single sends; a group send takes none")
-    group = _group(_group_name(data.get("group")))
-    body, channel = message_body_and_channel(data)
+    group = find_group(name)
     session = get_session()
     created = create_outbound_to_group(
         session, group.id, body, channel=channel, api_key_id=api_key.id
@@ -109,19 +99,3 @@ def send_to_group(data: dict[str, Any], api_key: ApiKey):  # type: ignore[no-unt
         ],
         count=len(created),
     ), 202
-
-
-def _group_name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("'name' of a group is required: a non-empty string")
-    if len(value.strip()) > MAX_NAME_LENGTH:
-        raise InvalidRequest(f"a group name is at most {MAX_NAME_LENGTH} characters")
-    return storable(value.strip(), "name")
-
-
-def _group(name: str) -> Group:
-    storable(name, "name")
-    group = get_session().scalar(select(Group).where(Group.name == name))
-    if group is None:
-        raise GroupNotFound(f"no group named {name!r}")
-    return group
