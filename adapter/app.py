@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import admin, api, health, metrics
 
     app.register_blueprint(api.blueprint)
+    app.wsgi_app = api.JsonBodies(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(health.blueprint)
     app.register_blueprint(metrics.blueprint)
     app.register_blueprint(admin.blueprint)

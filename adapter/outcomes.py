@@ -62,6 +62,22 @@ def record(session: Session, outcomes: list[Outcome]) -> None:
     """Store ``outcomes`` in ``session``'s transaction: sends in one statement, failures (rare)
     one by one because they may act on the contact."""
     now = utcnow()
+    attempts = {o.message_id: o.attempt for o in outcomes}
+    # The sends this batch settles, locked: a receipt that beat the answer has already moved its
+    # message on and reported it, and it must not be counted or reported a second time.
+    settling = {
+        row.id
+        for row in session.execute(
+            select(Message.id, Message.attempts)
+            .where(
+                Message.id.in_(list(attempts)),
+                Message.status == MessageStatus.SENDING.value,
+            )
+            .order_by(Message.id)
+            .with_for_update()
+        )
+        if attempts[row.id] == row.attempts
+    }
     sent = [
         {"mid": o.message_id, "attempt": o.attempt, "pid": o.result.provider_message_id, "now": now}
         for o in outcomes
@@ -69,13 +85,15 @@ def record(session: Session, outcomes: list[Outcome]) -> None:
     ]
     if sent:
         session.execute(_sent, sent)
+    changed = [o.message_id for o in outcomes if o.result is not None and o.message_id in settling]
     for outcome in outcomes:
-        if outcome.result is None:
-            _record_failure(session, outcome)
-    record_message_statuses(session, [outcome.message_id for outcome in outcomes])
+        if outcome.result is None and _record_failure(session, outcome):
+            changed.append(outcome.message_id)
+    record_message_statuses(session, changed)
 
 
-def _record_failure(session: Session, outcome: Outcome) -> None:
+def _record_failure(session: Session, outcome: Outcome) -> bool:
+    """Apply a failed send; True when the message ended ``failed`` by it."""
     error = outcome.error
     if error is not None and error.verdict == Verdict.UNKNOWN:
         # The provider may have the message: leave it `sending` for a receipt, a lookup or the
@@ -85,7 +103,7 @@ def _record_failure(session: Session, outcome: Outcome) -> None:
             outcome.message_id,
             error.code,
         )
-        return
+        return False
     message = session.scalar(
         select(Message)
         .where(
@@ -96,19 +114,20 @@ def _record_failure(session: Session, outcome: Outcome) -> None:
         .with_for_update()
     )
     if message is None:
-        return
+        return False
     if error is None:
         message.status = MessageStatus.FAILED.value
         message.error_code = ADAPTER_ERROR
         log.error("message %s failed inside the adapter (%s)", message.id, outcome.crash)
-        return
+        return True
     message.error_code = error.code
     log.info("message %s: send failed with %s (%s)", message.id, error.code, error.verdict)
     if error.verdict == Verdict.TRANSIENT and schedule_retry(message, error.retry_after):
-        return
+        return False
     message.status = MessageStatus.FAILED.value
     reason = f"{message.channel} refused a send with error {error.code}"
     rules.apply_provider_verdict(session, message, error.verdict, reason)
+    return True
 
 
 def fail_unknown(session: Session, message_ids: list[int], attempts: dict[int, int]) -> list[int]:

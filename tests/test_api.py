@@ -81,6 +81,25 @@ def test_bad_message_input_is_a_400_that_says_what_is_wrong(app, api, payload, e
     assert count(app, Contact) == 0
 
 
+@pytest.mark.parametrize(
+    "content_type", [None, "application/x-www-form-urlencoded", "text/plain; charset=utf-8"]
+)
+def test_json_labelled_as_something_else_is_read_as_json(app, api, content_type):
+    """``curl -d '{...}'`` without ``-H "Content-Type: application/json"`` sends a form label."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    data = b'{"to": "+14155550100", "body": "hi"}'
+    response = api("POST", "/api/v1/messages", data=data, headers=headers)
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["to"] == PHONE
+
+
+def test_a_real_form_is_refused_as_not_json(app, api):
+    response = api("POST", "/api/v1/messages", data={"to": PHONE, "body": "hi"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "the request body must be a JSON object"
+    assert count(app, Message) == 0
+
+
 def test_malformed_json_is_a_400(app, api):
     response = api(
         "POST", "/api/v1/messages", data="{not json", headers={"Content-Type": "application/json"}

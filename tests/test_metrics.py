@@ -8,13 +8,18 @@ import sys
 import textwrap
 
 from prometheus_client import REGISTRY
-from support import api_caller, text_in
+from support import TWILIO, api_caller, text_in
 
-from adapter import rules
+from adapter import outcomes, rules
 from adapter.db import transaction
-from adapter.models import EventSource
+from adapter.models import EventSource, MessageKind, MessageStatus
+from adapter.outbox import create_outbound
+from adapter.outcomes import Outcome
+from adapter.provider import DeliveryReceipt, SendResult
+from adapter.receipts import apply_receipt
 
 PHONE = "+14155550100"
+SID = "SM" + "3" * 32
 
 
 def sample(name: str, **labels: str) -> float:
@@ -53,6 +58,29 @@ def test_a_change_that_rolls_back_is_not_counted(app):
         contact = rules.get_or_create_contact(session, PHONE)
         rules.stop(session, contact, rules.Cause(source=EventSource.STAFF))
     assert sample("sms_opt_outs_total", source="staff") == before + 1
+
+
+def test_a_receipt_that_beats_the_send_answer_is_counted_once(make_app):
+    """A fast provider's "sent" callback can arrive before the worker has stored the answer of
+    the same send: the message is counted sent once, and reported to the application once."""
+    app = make_app(**TWILIO)
+
+    def sent() -> tuple[float, float]:
+        counted = sample("sms_outbound_messages_total", channel="twilio", status="sent", reason="")
+        return counted, sample("sms_send_latency_seconds_count")
+
+    before = sent()
+    with app.app_context(), transaction() as session:
+        contact = rules.get_or_create_contact(session, PHONE)
+        message = create_outbound(session, contact, "hi", kind=MessageKind.API, channel="twilio")
+        message.status, message.attempts = MessageStatus.SENDING.value, 1
+        session.flush()
+        message_id = message.id
+    with app.app_context():
+        assert apply_receipt(DeliveryReceipt("twilio", message_id, SID, "sent", attempt=1))
+        with transaction() as session:
+            outcomes.record(session, [Outcome(message_id, 1, result=SendResult(SID))])
+    assert sent() == (before[0] + 1, before[1] + 1)
 
 
 def test_counts_from_several_processes_add_up(database_url, tmp_path):
