@@ -4,6 +4,8 @@ Webhooks scheme, retries and order per contact. Real database, Redis and HTTP se
 from __future__ import annotations
 
 import base64
+import os
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,13 +16,14 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from support import TWILIO, post_signed, text_in
 
-from adapter import rules
+from adapter import outcomes, rules
 from adapter.app_events.delivery import EVENTS_QUEUE, deliver_due, wake_events
 from adapter.app_events.models import AppEvent, EventState
 from adapter.db import transaction, utcnow
 from adapter.models import EventSource, MessageKind, MessageStatus
 from adapter.outbox import create_outbound
-from adapter.provider import DeliveryReceipt
+from adapter.outcomes import Outcome
+from adapter.provider import DeliveryReceipt, SendResult
 from adapter.queue import named_queue, redis_connection
 from adapter.receipts import apply_receipt
 
@@ -256,6 +259,46 @@ def test_message_status_is_reported_once_per_status(app, receiver):
         (message_id, "sent", PHONES[0]),
         (message_id, "delivered", PHONES[0]),
     ]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"),
+    reason="SQLite lets one writer at a time: the race cannot happen there",
+)
+def test_a_stop_waits_for_a_status_report_of_its_contact_so_events_keep_their_order(app, receiver):
+    """The worker records "sent" for a message while the person's STOP comes in. Had the STOP
+    committed first, delivery would post contact.opted_out before the earlier-numbered
+    message.status still uncommitted: out of order. The STOP waits for the report instead."""
+    with app.app_context(), transaction() as session:
+        contact = rules.get_or_create_contact(session, PHONES[0])
+        message = create_outbound(session, contact, "hi", kind=MessageKind.API, channel="twilio")
+        message.status, message.attempts = MessageStatus.SENDING.value, 1
+        session.flush()
+        message_id = message.id
+    stopped = threading.Event()
+
+    def person_says_stop() -> None:
+        with app.app_context(), transaction() as session:
+            contact = rules.get_or_create_contact(session, PHONES[0])
+            rules.stop(session, contact, rules.Cause(source=EventSource.KEYWORD))
+        stopped.set()
+
+    with app.app_context():
+        recorder = app.extensions["adapter.write_sessionmaker"]()
+        try:
+            outcomes.record(recorder, [Outcome(message_id, 1, result=SendResult("SM" + "7" * 32))])
+            stop = threading.Thread(target=person_says_stop)
+            stop.start()
+            # The STOP is held off while the report is uncommitted...
+            assert not stopped.wait(1.0)
+            recorder.commit()
+        finally:
+            recorder.close()
+        stop.join(10)
+    # ...and commits right after it.
+    assert stopped.is_set()
+    deliver_all(app)
+    assert [r.event["type"] for r in receiver.accepted] == ["message.status", "contact.opted_out"]
 
 
 def test_the_worker_job_delivers_when_woken(app, receiver):

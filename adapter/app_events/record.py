@@ -139,6 +139,16 @@ def record_message_statuses(session: Session, message_ids: Iterable[int]) -> Non
         )
     if not rows or not enabled():
         return
+    # Writers of a contact's own events (a STOP, a staff change) hold the contact FOR UPDATE
+    # until they commit. Waiting for them here, and holding them off until this commits, makes
+    # event ids follow commit order per contact: delivery, which sends a contact's events in id
+    # order, can then never see a later event before an earlier one is committed.
+    session.execute(
+        select(Contact.id)
+        .where(Contact.id.in_({row.contact_id for row in rows}))
+        .order_by(Contact.id)
+        .with_for_update(read=True)
+    )
     now = utcnow()
     values = []
     for row in rows:
