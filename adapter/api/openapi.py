@@ -57,7 +57,7 @@ spec = SpecTree(
     title="SMS channel adapter",
     description=DESCRIPTION,
     version="1",
-    # The document is served by the API blueprint itself (see ``document`` in the package):
+    # The document is served by the API blueprint itself (``openapi_document`` in __init__):
     # spectree's own route would hide every route under its path, /api/v1 included.
     path="-",
     mode="strict",
