@@ -9,6 +9,12 @@ from typing import Any
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
+# Defaults of the send path's settings, named once: modules that read a setting fall back to
+# these when handed a configuration built without load_config.
+SEND_CONCURRENCY = 32
+PROVIDER_TIMEOUT_SECONDS = 15.0
+SENDING_TIMEOUT_SECONDS = 600.0
+
 
 def env_flag(value: str | bool | None, default: bool = False) -> bool:
     """Read a boolean the way operators write them in an environment file."""
@@ -41,12 +47,16 @@ def load_config(
         # backoff, and settles sends whose outcome is unknown.
         "SWEEP_INTERVAL_SECONDS": float(env.get("SWEEP_INTERVAL_SECONDS") or 5.0),
         # Sends one worker process keeps in flight at once.
-        "SEND_CONCURRENCY": int(env.get("SEND_CONCURRENCY") or 32),
+        "SEND_CONCURRENCY": int(env.get("SEND_CONCURRENCY") or SEND_CONCURRENCY),
         # Seconds to wait for a provider's answer to a send before its outcome counts as unknown.
-        "PROVIDER_TIMEOUT_SECONDS": float(env.get("PROVIDER_TIMEOUT_SECONDS") or 15),
+        "PROVIDER_TIMEOUT_SECONDS": float(
+            env.get("PROVIDER_TIMEOUT_SECONDS") or PROVIDER_TIMEOUT_SECONDS
+        ),
         # Seconds after which a send whose outcome nobody could establish fails as
         # `outcome_unknown` (SPEC §2).
-        "SENDING_TIMEOUT_SECONDS": float(env.get("SENDING_TIMEOUT_SECONDS") or 600),
+        "SENDING_TIMEOUT_SECONDS": float(
+            env.get("SENDING_TIMEOUT_SECONDS") or SENDING_TIMEOUT_SECONDS
+        ),
         # Prefix of this deployment's queues and Redis keys; derived from DATABASE_URL when unset.
         "QUEUE_NAMESPACE": env.get("QUEUE_NAMESPACE") or None,
         # Events to the application (SPEC §5): where they are POSTed, the Standard Webhooks

@@ -16,20 +16,20 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import config as config_defaults
 from .provider import SendError, Verdict
 from .retry import parse_retry_after
 
 # Seconds to connect and to wait for an answer. A provider API answers in well under a second;
 # waiting longer only keeps a thread of the pool and delays the reconciler.
 DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_READ_TIMEOUT = 15.0
 
 # urllib3 logs every request line at DEBUG, phone numbers in query strings included.
 logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 
 def read_timeout(config: Mapping[str, Any]) -> float:
-    return float(config.get("PROVIDER_TIMEOUT_SECONDS") or DEFAULT_READ_TIMEOUT)
+    return float(config.get("PROVIDER_TIMEOUT_SECONDS") or config_defaults.PROVIDER_TIMEOUT_SECONDS)
 
 
 class HttpClient:
@@ -42,8 +42,8 @@ class HttpClient:
         base_url: str,
         auth: tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        read_timeout: float = DEFAULT_READ_TIMEOUT,
-        pool_size: int = 32,
+        read_timeout: float = config_defaults.PROVIDER_TIMEOUT_SECONDS,
+        pool_size: int = config_defaults.SEND_CONCURRENCY,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")

@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from . import config
 from .db import transaction, utcnow
 from .http import read_timeout
 from .models import Contact, Message, MessageStatus
@@ -23,7 +24,6 @@ from .receipts import apply_receipt
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SENDING_TIMEOUT = 600
 # Sends looked up per sweep at most; the next sweep takes the rest.
 RECONCILE_BATCH = 100
 # Beyond the provider timeout, how long a send may still be on its way back to the recorder.
@@ -36,7 +36,7 @@ def reconcile() -> int:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = utcnow()
-    timeout = float(app.config.get("SENDING_TIMEOUT_SECONDS", DEFAULT_SENDING_TIMEOUT))
+    timeout = float(app.config.get("SENDING_TIMEOUT_SECONDS", config.SENDING_TIMEOUT_SECONDS))
     settled_after = now - timedelta(seconds=min(timeout, read_timeout(app.config) + _GRACE_SECONDS))
     with transaction() as session:
         rows = session.execute(

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from . import config
 from .db import transaction
 from .gate import Claimed
 from .outcomes import Outcome, record
@@ -25,7 +26,6 @@ from .provider import Sender, SendError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 32
 # Answers stored per transaction at most; a busy pool fills a batch within milliseconds.
 RECORD_BATCH = 500
 
@@ -167,7 +167,7 @@ def worker_send_pool(app: Flask) -> SendPool:
     """This process's send pool (made on first use; one per worker process)."""
     pool = app.extensions.get("adapter.send_pool")
     if pool is None:
-        concurrency = int(app.config.get("SEND_CONCURRENCY") or DEFAULT_CONCURRENCY)
+        concurrency = int(app.config.get("SEND_CONCURRENCY") or config.SEND_CONCURRENCY)
         pool = app.extensions.setdefault("adapter.send_pool", SendPool(app, concurrency))
     return pool
 
