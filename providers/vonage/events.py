@@ -23,6 +23,11 @@ _STATUS = {
 }
 
 
+def message_status(raw: object) -> MessageStatus | None:
+    """What a Messages API status (a webhook's or a report record's) means for the adapter."""
+    return _STATUS.get(str(raw or "").strip().lower())
+
+
 def e164(number: object) -> str:
     """Vonage writes numbers in international form without the ``+``."""
     text = str(number or "").strip()
@@ -55,7 +60,7 @@ def parse_status(body: Any, query: Mapping[str, str], channel: str) -> DeliveryR
     if not isinstance(body, dict):
         raise InvalidRequest("the body is not a JSON object")
     raw = str(body.get("status") or "").strip().lower()
-    status = _STATUS.get(raw)
+    status = message_status(raw)
     if status is None:
         raise InvalidRequest(f"unknown status {raw[:32]!r}")
     # Our reference is in the callback URL, and in client_ref too for a status sent to the

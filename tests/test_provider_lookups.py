@@ -1,0 +1,191 @@
+"""Each provider's lookup of a send whose answer was lost (Twilio's lives in test_outbound.py).
+
+The reconciler asks the provider's API for the message; `responses` stands in for that API, its
+answers shaped as the provider documents them (cited per section). Real database and Redis.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from provider_rows import ROWS
+from support import api_caller
+
+from adapter.db import utcnow
+from adapter.lookup import iso_utc
+from adapter.models import Message
+from adapter.provider import OutboundRequest, SendError, Verdict
+from adapter.reconcile import reconcile
+from adapter.worker import run_worker
+
+PHONE = "+14155550100"
+BODY = "Your code is 1234"
+
+
+@pytest.fixture
+def api_mock():  # type: ignore[no-untyped-def]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def lost_send(app, api_mock, send_url: str) -> int:  # type: ignore[no-untyped-def]
+    """One API message whose send timed out waiting for the provider's answer."""
+    api_mock.post(send_url, body=requests.exceptions.ReadTimeout("no answer"))
+    response = api_caller(app)("POST", "/api/v1/messages", json={"to": PHONE, "body": BODY})
+    assert response.status_code == 202, response.get_json()
+    run_worker(app, burst=True)
+    message_id = response.get_json()["id"]
+    assert message(app, message_id).status == "sending"
+    return message_id
+
+
+def message(app, message_id: int) -> Message:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        session = app.extensions["adapter.sessionmaker"]()
+        found = session.get(Message, message_id)
+        session.close()
+        return found
+
+
+def request(message_id: int = 41, attempt: int = 1) -> OutboundRequest:
+    return OutboundRequest(
+        message_id=message_id,
+        to=PHONE,
+        body=BODY,
+        status_callback_url=None,
+        attempt=attempt,
+        claimed_at=utcnow() - timedelta(seconds=20),
+    )
+
+
+def query(call) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    return parse_qs(urlsplit(call.request.url).query)
+
+
+# --- Vonage: Reports API, records matched on client_ref ---------------------------------------
+# https://developer.vonage.com/en/api/reports (Load records synchronously); the record fields of
+# product MESSAGES, direction outbound, as in Nexmo/api-specification definitions/reports.yml.
+
+VONAGE = ROWS["vonage"]
+VONAGE_RECORDS = "https://api.nexmo.com/v2/reports/records"
+
+
+def vonage_record(uuid: str, ref: str, status: str = "submitted", code: str = "0") -> dict:
+    return {
+        "account_id": VONAGE.config["VONAGE_API_KEY"],
+        "message_id": uuid,
+        "client_ref": ref,
+        "direction": "outbound",
+        "from": "14155550199",
+        "to": PHONE.lstrip("+"),
+        "provider": "sms",
+        "date_received": iso_utc(utcnow()),
+        "status": status,
+        "error_code": code,
+        "currency": "EUR",
+        "total_price": "0.0333",
+    }
+
+
+def vonage_records(*records: dict, next_href: str | None = None) -> dict:
+    links: dict = {"self": {"href": VONAGE_RECORDS}}
+    if next_href:
+        links["next"] = {"href": next_href}
+    return {
+        "_links": links,
+        "request_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+        "request_status": "TRUNCATED" if next_href else "SUCCESS",
+        "product": "MESSAGES",
+        "direction": "outbound",
+        "items_count": len(records),
+        "records": list(records),
+    }
+
+
+def vonage_sender():  # type: ignore[no-untyped-def]
+    from providers.vonage.sender import VonageSender
+
+    return VonageSender(VONAGE.config)
+
+
+def test_vonage_a_lost_answer_is_found_by_its_client_ref(make_app, api_mock):
+    app = make_app(**VONAGE.config, SENDING_TIMEOUT_SECONDS=0)
+    message_id = lost_send(app, api_mock, VONAGE.api_url)
+    ours = VONAGE.provider_id(7)
+    api_mock.get(
+        VONAGE_RECORDS,
+        json=vonage_records(
+            # The same text to the same number, for another message and for an earlier attempt.
+            vonage_record(VONAGE.provider_id(1), f"message_id={message_id + 1}&attempt=1"),
+            vonage_record(VONAGE.provider_id(2), f"message_id={message_id}&attempt=0"),
+            vonage_record(ours, f"message_id={message_id}&attempt=1", status="delivered"),
+        ),
+    )
+    with app.app_context():
+        assert reconcile() == 1
+    got = message(app, message_id)
+    assert (got.status, got.provider_message_id, got.error_code) == ("delivered", ours, None)
+    lookup = next(call for call in api_mock.calls if call.request.method == "GET")
+    params = query(lookup)
+    assert params["account_id"] == [VONAGE.config["VONAGE_API_KEY"]]
+    assert (params["product"], params["direction"]) == (["MESSAGES"], ["outbound"])
+    assert params["date_start"][0] < params["date_end"][0]
+
+
+def test_vonage_a_rejected_record_carries_its_error_and_verdict():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            VONAGE_RECORDS,
+            json=vonage_records(
+                vonage_record(
+                    VONAGE.provider_id(3), "message_id=41&attempt=1", status="rejected", code="9"
+                )
+            ),
+        )
+        found = vonage_sender().lookup(request())
+    assert found is not None
+    assert (found.status, found.error_code, found.verdict) == ("failed", "9", Verdict.OPTED_OUT)
+
+
+def test_vonage_another_messages_record_with_the_same_text_is_not_taken():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            VONAGE_RECORDS,
+            json=vonage_records(vonage_record(VONAGE.provider_id(1), "message_id=42&attempt=1")),
+        )
+        assert vonage_sender().lookup(request(41)) is None
+
+
+def test_vonage_a_truncated_answer_is_read_on_to_the_next_page():
+    following = f"{VONAGE_RECORDS}?account_id=abcd1234&cursor=abc&iv=def"
+    with responses.RequestsMock() as mock:
+        mock.get(VONAGE_RECORDS, json=vonage_records(next_href=following))
+        mock.get(
+            VONAGE_RECORDS,
+            match=[responses.matchers.query_param_matcher({"cursor": "abc"}, strict_match=False)],
+            json=vonage_records(vonage_record(VONAGE.provider_id(5), "message_id=41&attempt=1")),
+        )
+        found = vonage_sender().lookup(request())
+    assert found is not None and found.provider_message_id == VONAGE.provider_id(5)
+
+
+def test_vonage_a_message_not_found_is_none():
+    with responses.RequestsMock() as mock:
+        mock.get(VONAGE_RECORDS, json=vonage_records())
+        assert vonage_sender().lookup(request()) is None
+
+
+def test_vonage_a_failed_lookup_is_a_send_error():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            VONAGE_RECORDS,
+            status=403,
+            json={"title": "Forbidden", "detail": "User not authorized to query the data"},
+        )
+        with pytest.raises(SendError) as raised:
+            vonage_sender().lookup(request())
+    assert raised.value.code == "403"
