@@ -78,6 +78,11 @@ def reconcile() -> int:
                 log.info("message %s: lookup failed (%s); trying later", row.id, exc.code)
             except Exception:
                 log.exception("message %s: lookup raised", row.id)
+        if found is not None and _held_elsewhere(row.channel, found.provider_message_id, row.id):
+            # A lookup that matches on number and time can find the message we sent next to the
+            # same person when ours never arrived: that message is not ours to settle with.
+            log.info("message %s: lookup found another message's send; not taken", row.id)
+            found = None
         if found is not None:
             apply_receipt(
                 DeliveryReceipt(
@@ -99,3 +104,20 @@ def reconcile() -> int:
         settled += len(failed)
         log.warning("%d send(s) failed as outcome_unknown after %ss", len(failed), timeout)
     return settled
+
+
+def _held_elsewhere(channel: str, provider_id: str, message_id: int) -> bool:
+    """Whether another of our messages already carries the provider's ``provider_id``."""
+    with transaction() as session:
+        return (
+            session.scalar(
+                select(Message.id)
+                .where(
+                    Message.channel == channel,
+                    Message.provider_message_id == provider_id,
+                    Message.id != message_id,
+                )
+                .limit(1)
+            )
+            is not None
+        )

@@ -32,10 +32,12 @@ def api_mock():  # type: ignore[no-untyped-def]
         yield mock
 
 
-def lost_send(app, api_mock, send_url: str) -> int:  # type: ignore[no-untyped-def]
+def lost_send(app, api_mock, send_url: str, api=None) -> int:  # type: ignore[no-untyped-def]
     """One API message whose send timed out waiting for the provider's answer."""
     api_mock.post(send_url, body=requests.exceptions.ReadTimeout("no answer"))
-    response = api_caller(app)("POST", "/api/v1/messages", json={"to": PHONE, "body": BODY})
+    response = (api or api_caller(app))(
+        "POST", "/api/v1/messages", json={"to": PHONE, "body": BODY}
+    )
     assert response.status_code == 202, response.get_json()
     run_worker(app, burst=True)
     message_id = response.get_json()["id"]
@@ -189,3 +191,129 @@ def test_vonage_a_failed_lookup_is_a_send_error():
         with pytest.raises(SendError) as raised:
             vonage_sender().lookup(request())
     assert raised.value.code == "403"
+
+
+# --- Bandwidth: List Messages, matched on number and time -------------------------------------
+# https://dev.bandwidth.com/docs/messaging/getMessage and Bandwidth/python-sdk
+# bandwidth/api/messages_api.py (list_messages), bandwidth/models/list_message_item.py.
+
+BANDWIDTH = ROWS["bandwidth"]
+
+
+def bandwidth_listed(
+    message_id: str, status: str = "DELIVERED", code: int = 0, seconds_ago: float = 5
+) -> dict:
+    return {
+        "messageId": message_id,
+        "accountId": BANDWIDTH.config["BANDWIDTH_ACCOUNT_ID"],
+        "sourceTn": BANDWIDTH.config["BANDWIDTH_FROM"],
+        "destinationTn": PHONE,
+        "messageStatus": status,
+        "messageDirection": "OUTBOUND",
+        "messageType": "sms",
+        "segmentCount": 1,
+        "errorCode": code,
+        "receiveTime": (utcnow() - timedelta(seconds=seconds_ago)).isoformat(),
+        "carrierName": "other",
+        "messageSize": 27,
+        "messageLength": len(BODY),
+        "attachmentCount": 0,
+        "recipientCount": 1,
+        "campaignClass": "T",
+    }
+
+
+def bandwidth_list(*listed: dict) -> dict:
+    return {"totalCount": len(listed), "pageInfo": {}, "messages": list(listed)}
+
+
+def bandwidth_sender():  # type: ignore[no-untyped-def]
+    from providers.bandwidth.sender import BandwidthSender
+
+    return BandwidthSender(BANDWIDTH.config)
+
+
+def test_bandwidth_a_lost_answer_is_found_by_number_and_time(make_app, api_mock):
+    app = make_app(**BANDWIDTH.config, SENDING_TIMEOUT_SECONDS=0)
+    message_id = lost_send(app, api_mock, BANDWIDTH.api_url)
+    ours = BANDWIDTH.provider_id(7)
+    api_mock.get(
+        BANDWIDTH.api_url,
+        json=bandwidth_list(
+            bandwidth_listed(ours),
+            # Yesterday's message to the same number is outside the send's window.
+            bandwidth_listed(BANDWIDTH.provider_id(1), seconds_ago=86400),
+        ),
+    )
+    with app.app_context():
+        assert reconcile() == 1
+    got = message(app, message_id)
+    assert (got.status, got.provider_message_id, got.error_code) == ("delivered", ours, None)
+    params = query(next(call for call in api_mock.calls if call.request.method == "GET"))
+    assert params["destinationTn"] == [PHONE]
+    assert params["sourceTn"] == [BANDWIDTH.config["BANDWIDTH_FROM"]]
+    assert params["messageDirection"] == ["OUTBOUND"]
+    assert params["fromDateTime"][0] < params["toDateTime"][0]
+
+
+def test_bandwidth_a_failed_message_carries_its_error_and_verdict():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            BANDWIDTH.api_url,
+            json=bandwidth_list(bandwidth_listed(BANDWIDTH.provider_id(3), "FAILED", 4775)),
+        )
+        found = bandwidth_sender().lookup(request())
+    assert found is not None
+    assert (found.status, found.error_code, found.verdict) == ("failed", "4775", Verdict.OPTED_OUT)
+
+
+def test_bandwidth_two_messages_that_fit_are_not_guessed_between():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            BANDWIDTH.api_url,
+            json=bandwidth_list(
+                bandwidth_listed(BANDWIDTH.provider_id(1)),
+                bandwidth_listed(BANDWIDTH.provider_id(2)),
+            ),
+        )
+        assert bandwidth_sender().lookup(request()) is None
+
+
+def test_bandwidth_another_messages_send_is_not_taken(make_app, api_mock):
+    # Ours never reached Bandwidth; the one message it lists is the next one to the same person,
+    # whose answer we have: it does not settle ours.
+    app = make_app(**BANDWIDTH.config, SENDING_TIMEOUT_SECONDS=0)
+    theirs = BANDWIDTH.provider_id(8)
+    status, payload = BANDWIDTH.accepted(theirs)
+    api_mock.post(BANDWIDTH.api_url, json=payload, status=status)
+    api = api_caller(app)
+    api("POST", "/api/v1/messages", json={"to": PHONE, "body": BODY})
+    run_worker(app, burst=True)
+    message_id = lost_send(app, api_mock, BANDWIDTH.api_url, api)
+    api_mock.get(BANDWIDTH.api_url, json=bandwidth_list(bandwidth_listed(theirs)))
+    with app.app_context():
+        assert reconcile() == 1
+    got = message(app, message_id)
+    assert (got.status, got.provider_message_id, got.error_code) == (
+        "failed",
+        None,
+        "outcome_unknown",
+    )
+
+
+def test_bandwidth_a_message_not_found_is_none():
+    with responses.RequestsMock() as mock:
+        mock.get(BANDWIDTH.api_url, json=bandwidth_list())
+        assert bandwidth_sender().lookup(request()) is None
+
+
+def test_bandwidth_a_failed_lookup_is_a_send_error():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            BANDWIDTH.api_url,
+            status=401,
+            json={"type": "unauthorized", "description": "Authentication failed"},
+        )
+        with pytest.raises(SendError) as raised:
+            bandwidth_sender().lookup(request())
+    assert raised.value.code == "401"

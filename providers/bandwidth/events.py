@@ -29,6 +29,17 @@ _STATUS = {
     "message-delivered": MessageStatus.DELIVERED,
     "message-failed": MessageStatus.FAILED,
 }
+# The messageStatus of a message in the List Messages answer, by what it means for the adapter.
+_LISTED_STATUS = {
+    "received": MessageStatus.SENT,
+    "queued": MessageStatus.SENT,
+    "sending": MessageStatus.SENT,
+    "sent": MessageStatus.SENT,
+    "accepted": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "failed": MessageStatus.FAILED,
+    "undelivered": MessageStatus.UNDELIVERED,
+}
 # A callback batches events; a larger one is not Bandwidth's.
 MAX_EVENTS = 100
 
@@ -79,10 +90,7 @@ def _receipt(event: Mapping[str, Any], status: MessageStatus, channel: str) -> D
     tag = message.get("tag")
     our_id, attempt = callback_reference(dict(parse_qsl(tag)) if isinstance(tag, str) else {})
     provider_id = provider_message_id(message.get("id"), "message.id")
-    raw = event.get("errorCode")
-    code = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
-    if code is None and isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        code = raw.strip()[:9]
+    code = error_code(event.get("errorCode"))
     return provider_receipt(
         channel,
         status,
@@ -92,6 +100,20 @@ def _receipt(event: Mapping[str, Any], status: MessageStatus, channel: str) -> D
         code=code,
         verdict_for=verdict_for,
     )
+
+
+def error_code(raw: object) -> str | None:
+    """A callback's or a listed message's ``errorCode``: a number, 0 (or none) for no error."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw) if raw > 0 else None
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        return raw.strip()[:9] if raw.strip().lstrip("0") else None
+    return None
+
+
+def listed_status(raw: object) -> MessageStatus | None:
+    """What a ``messageStatus`` of the List Messages answer means for the adapter."""
+    return _LISTED_STATUS.get(str(raw or "").strip().lower())
 
 
 def tag_for(message_id: int, attempt: int) -> str:

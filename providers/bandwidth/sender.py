@@ -1,14 +1,22 @@
-"""Sending through Bandwidth's Messaging API v2."""
+"""Sending through Bandwidth's Messaging API v2, and finding a send whose answer was lost with
+its List Messages search."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from adapter.http import HttpClient, http_status_error, read_timeout, response_json
-from adapter.provider import LookupResult, OutboundRequest, SendResult, Verdict
+import requests
 
-from .events import tag_for
+from adapter.http import HttpClient, http_status_error, read_timeout, response_json
+from adapter.lookup import found_message, iso_utc, only_one, send_window
+from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult, Verdict
+
+from .errors import verdict_for
+from .events import error_code, listed_status, tag_for
+
+log = logging.getLogger(__name__)
 
 BANDWIDTH_API = "https://messaging.bandwidth.com"
 
@@ -27,6 +35,7 @@ class BandwidthSender:
         self._messages = f"/api/v2/users/{config['BANDWIDTH_ACCOUNT_ID']}/messages"
         self._application = config["BANDWIDTH_APPLICATION_ID"]
         self._from = config["BANDWIDTH_FROM"]
+        self._read_timeout = read_timeout(config)
 
     def send(self, request: OutboundRequest) -> SendResult:
         message = {
@@ -38,16 +47,56 @@ class BandwidthSender:
             "tag": tag_for(request.message_id, request.attempt),
         }
         response = self._http.request("POST", self._messages, json=message)
-        payload = response_json(response)
         if response.status_code >= 300:
             # Refusals name a type, not a code: an opted-out recipient is accepted (202) and
             # reported by a message-failed callback with 4775.
-            reason = str(payload.get("description") or response.reason)
-            raise http_status_error("bandwidth", response, None, reason, Verdict.NONE)
-        found = payload.get("id")
+            raise _refusal(response)
+        found = response_json(response).get("id")
         return SendResult(provider_message_id=str(found) if found else None)
 
     def lookup(self, request: OutboundRequest) -> LookupResult | None:
-        # Messaging v2 keeps no record to fetch by our reference: the callback or the
-        # reconciler's timeout settles a send whose answer was lost.
-        return None
+        # The search keeps neither the text nor the tag, so a message is found by its number and
+        # the time Bandwidth received it, and only when it is the one message that fits.
+        window = send_window(request, self._read_timeout)
+        if window is None:
+            return None
+        params = {
+            "sourceTn": self._from,
+            "destinationTn": request.to,
+            "messageDirection": "OUTBOUND",
+            "fromDateTime": iso_utc(window.start),
+            "toDateTime": iso_utc(window.end),
+            "limit": "100",
+        }
+        response = self._http.request("GET", self._messages, params=params)
+        if response.status_code >= 300:
+            raise _refusal(response)
+        listed = response_json(response).get("messages")
+        candidates = [
+            found
+            for found in (listed if isinstance(listed, list) else [])
+            if isinstance(found, dict)
+            and found.get("messageId")
+            and found.get("destinationTn") == request.to
+            and window.holds(found.get("receiveTime"))
+        ]
+        found = only_one(candidates)
+        if found is None:
+            if candidates:
+                log.info(
+                    "message %s: %d Bandwidth messages fit its number and time; not guessing",
+                    request.message_id,
+                    len(candidates),
+                )
+            return None
+        return found_message(
+            str(found["messageId"]),
+            listed_status(found.get("messageStatus")),
+            error_code(found.get("errorCode")),
+            verdict_for,
+        )
+
+
+def _refusal(response: requests.Response) -> SendError:
+    reason = str(response_json(response).get("description") or response.reason)
+    return http_status_error("bandwidth", response, None, reason, Verdict.NONE)
