@@ -10,6 +10,7 @@ message's outcome.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,8 @@ from .provider import LookupResult, OutboundRequest, Verdict
 CLOCK_SKEW = timedelta(seconds=60)
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,15 @@ def iso_utc(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def only_one(candidates: Sequence[T]) -> T | None:
+def only_one(candidates: Sequence[T], request: OutboundRequest, provider: str) -> T | None:
     """The single candidate of a match on number and time; None when there is none or more."""
+    if len(candidates) > 1:
+        log.info(
+            "message %s: %d %s messages fit its number and time; not guessing",
+            request.message_id,
+            len(candidates),
+            provider,
+        )
     return candidates[0] if len(candidates) == 1 else None
 
 

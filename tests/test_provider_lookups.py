@@ -6,7 +6,7 @@ answers shaped as the provider documents them (cited per section). Real database
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -317,3 +317,102 @@ def test_bandwidth_a_failed_lookup_is_a_send_error():
         with pytest.raises(SendError) as raised:
             bandwidth_sender().lookup(request())
     assert raised.value.code == "401"
+
+
+# --- Plivo: List all messages (message detail records), matched on number and time -----------
+# https://www.plivo.com/docs/sms/api/message/list-all-messages/ and plivo/plivo-python
+# plivo/resources/messages.py (Messages.list), tests/resources/fixtures/messageListResponse.json.
+
+PLIVO = ROWS["plivo"]
+
+
+def plivo_record(uuid: str, state: str = "delivered", code=None, seconds_ago: float = 5) -> dict:
+    return {
+        "error_code": code,
+        "from_number": PLIVO.config["PLIVO_FROM"],
+        "message_direction": "outbound",
+        "message_state": state,
+        # Plivo writes its records' times with an offset, not necessarily UTC.
+        "message_time": (utcnow() - timedelta(seconds=seconds_ago))
+        .astimezone(timezone(timedelta(hours=5, minutes=30)))
+        .isoformat(sep=" "),
+        "message_type": "sms",
+        "message_uuid": uuid,
+        "resource_uri": f"/v1/Account/{PLIVO.config['PLIVO_AUTH_ID']}/Message/{uuid}/",
+        "to_number": PHONE.lstrip("+"),
+        "total_amount": "0.00250",
+        "total_rate": "0.00250",
+        "units": 1,
+        "error_message": "",
+    }
+
+
+def plivo_list(*records: dict) -> dict:
+    return {
+        "api_id": "9506d2c0-3f08-11e7-b886-067c5485c240",
+        "meta": {"limit": 20, "next": None, "offset": 0, "previous": None},
+        "objects": list(records),
+    }
+
+
+def plivo_sender():  # type: ignore[no-untyped-def]
+    from providers.plivo.sender import PlivoSender
+
+    return PlivoSender(PLIVO.config)
+
+
+def test_plivo_a_lost_answer_is_found_by_number_and_time(make_app, api_mock):
+    app = make_app(**PLIVO.config, SENDING_TIMEOUT_SECONDS=0)
+    message_id = lost_send(app, api_mock, PLIVO.api_url)
+    ours = PLIVO.provider_id(7)
+    api_mock.get(
+        PLIVO.api_url,
+        json=plivo_list(
+            plivo_record(ours, "sent"),
+            # Yesterday's message to the same number is outside the send's window.
+            plivo_record(PLIVO.provider_id(1), seconds_ago=86400),
+        ),
+    )
+    with app.app_context():
+        assert reconcile() == 1
+    got = message(app, message_id)
+    assert (got.status, got.provider_message_id, got.error_code) == ("sent", ours, None)
+    params = query(next(call for call in api_mock.calls if call.request.method == "GET"))
+    assert params["to_number"] == [PHONE.lstrip("+")]
+    assert params["from_number"] == [PLIVO.config["PLIVO_FROM"]]
+    assert params["message_direction"] == ["outbound"]
+    assert params["message_time__gte"][0] < params["message_time__lte"][0]
+
+
+def test_plivo_a_failed_message_carries_its_error_and_verdict():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            PLIVO.api_url,
+            json=plivo_list(plivo_record(PLIVO.provider_id(3), "failed", code="200")),
+        )
+        found = plivo_sender().lookup(request())
+    assert found is not None
+    assert (found.status, found.error_code, found.verdict) == ("failed", "200", Verdict.OPTED_OUT)
+
+
+def test_plivo_two_messages_that_fit_are_not_guessed_between():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            PLIVO.api_url,
+            json=plivo_list(plivo_record(PLIVO.provider_id(1)), plivo_record(PLIVO.provider_id(2))),
+        )
+        assert plivo_sender().lookup(request()) is None
+
+
+def test_plivo_a_message_not_found_is_none():
+    with responses.RequestsMock() as mock:
+        mock.get(PLIVO.api_url, json=plivo_list())
+        assert plivo_sender().lookup(request()) is None
+
+
+def test_plivo_a_failed_lookup_is_a_send_error():
+    with responses.RequestsMock() as mock:
+        mock.get(PLIVO.api_url, status=429, json={"error": "too many requests"})
+        with pytest.raises(SendError) as raised:
+            plivo_sender().lookup(request())
+    assert (raised.value.code, raised.value.verdict) == ("429", Verdict.TRANSIENT)

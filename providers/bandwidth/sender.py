@@ -3,7 +3,6 @@ its List Messages search."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,8 +14,6 @@ from adapter.provider import LookupResult, OutboundRequest, SendError, SendResul
 
 from .errors import verdict_for
 from .events import error_code, listed_status, tag_for
-
-log = logging.getLogger(__name__)
 
 BANDWIDTH_API = "https://messaging.bandwidth.com"
 
@@ -80,14 +77,8 @@ class BandwidthSender:
             and found.get("destinationTn") == request.to
             and window.holds(found.get("receiveTime"))
         ]
-        found = only_one(candidates)
+        found = only_one(candidates, request, "Bandwidth")
         if found is None:
-            if candidates:
-                log.info(
-                    "message %s: %d Bandwidth messages fit its number and time; not guessing",
-                    request.message_id,
-                    len(candidates),
-                )
             return None
         return found_message(
             str(found["messageId"]),

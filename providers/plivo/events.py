@@ -32,6 +32,12 @@ _INTENT = {
 }
 
 
+def message_status(raw: object) -> MessageStatus | None:
+    """What a Plivo message state (a status callback's ``Status`` or a message detail record's
+    ``message_state``) means for the adapter."""
+    return _STATUS.get(str(raw or "").strip().lower())
+
+
 def e164(number: str) -> str:
     """Plivo writes numbers in international form without the ``+``."""
     number = number.strip()
@@ -66,7 +72,7 @@ def parse_status(
     form: Mapping[str, str], channel: str, our_id: int | None, attempt: int | None
 ) -> DeliveryReceipt:
     raw = (form.get("Status") or "").strip().lower()
-    status = _STATUS.get(raw)
+    status = message_status(raw)
     if status is None:
         raise InvalidRequest(f"unknown Status {raw[:32]!r}")
     provider_id = provider_message_id(form.get("MessageUUID"), "MessageUUID")
