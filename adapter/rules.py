@@ -174,6 +174,18 @@ def _record(
     return event
 
 
+# The names of a contact's groups, in Contact.groups' order: read on the table, as loading the
+# relationship's Group instances costs the ORM several times the statement (every inbound STOP).
+_GROUPS = Group.__table__
+_MEMBERSHIPS = GroupMembership.__table__
+_GROUP_NAMES = (
+    select(_GROUPS.c.name)
+    .join(_MEMBERSHIPS, _MEMBERSHIPS.c.group_id == _GROUPS.c.id)
+    .where(_MEMBERSHIPS.c.contact_id == bindparam("of_contact"))
+    .order_by(_GROUPS.c.name)
+)
+
+
 def _change_status(
     session: Session, contact: Contact, new: ContactStatus, cause: Cause
 ) -> ContactEvent | None:
@@ -181,8 +193,9 @@ def _change_status(
     if old == new:
         return None
     groups_left: list[str] = []
-    if new in LEAVES_GROUPS and contact.groups:
-        groups_left = contact.group_names
+    if new in LEAVES_GROUPS:
+        groups_left = list(session.scalars(_GROUP_NAMES, {"of_contact": contact.id}))
+    if groups_left:
         session.execute(delete(GroupMembership).where(GroupMembership.contact_id == contact.id))
         session.expire(contact, ["groups"])
     contact.status = new.value

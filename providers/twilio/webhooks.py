@@ -38,9 +38,13 @@ def _status(channel: str) -> list[DeliveryReceipt]:
     return [parse_status_callback(request.form, request.args, channel)]
 
 
+# Replies go out through the outbox and the gate, like every message, so the TwiML is empty:
+# one document, written once rather than built by the XML library for every webhook.
+_EMPTY_TWIML = str(MessagingResponse())
+
+
 def _twiml() -> Response:
-    # Replies go out through the outbox and the gate, like every message, so the TwiML is empty.
-    return Response(str(MessagingResponse()), mimetype="application/xml")
+    return Response(_EMPTY_TWIML, mimetype="application/xml")
 
 
 blueprint = webhook_blueprint(
