@@ -416,3 +416,123 @@ def test_plivo_a_failed_lookup_is_a_send_error():
         with pytest.raises(SendError) as raised:
             plivo_sender().lookup(request())
     assert (raised.value.code, raised.value.verdict) == ("429", Verdict.TRANSIENT)
+
+
+# --- Telnyx: Detail Records search, matched on the status URL the send named ------------------
+# https://developers.telnyx.com/api-reference/detail-records/search-detail-records,
+# https://developers.telnyx.com/docs/messaging/messages/message-detail-records and
+# team-telnyx/telnyx-python src/telnyx/types/detail_record_list_response.py (MessageDetailRecord).
+
+TELNYX = ROWS["telnyx"]
+TELNYX_RECORDS = "https://api.telnyx.com/v2/detail_records"
+
+
+def telnyx_record(uuid: str, our_id: int, attempt: int = 1, status=None, errors=()) -> dict:
+    webhook = (
+        f"{TELNYX.config['PUBLIC_BASE_URL']}/telnyx/status?message_id={our_id}&attempt={attempt}"
+    )
+    return {
+        "record_type": "message_detail_record",
+        "uuid": uuid,
+        "created_at": iso_utc(utcnow()),
+        "updated_at": iso_utc(utcnow()),
+        "cld": PHONE,
+        "cli": TELNYX.config["TELNYX_FROM"],
+        "direction": "outbound",
+        "delivery_status_webhook_url": webhook,
+        "message_type": "SMS",
+        "parts": 1,
+        "profile_id": TELNYX.config["TELNYX_MESSAGING_PROFILE_ID"],
+        "status": status,
+        "errors": list(errors),
+        "rate": "0.003",
+        "currency": "USD",
+        "cost": "0.003",
+    }
+
+
+def telnyx_records(*records: dict) -> dict:
+    return {
+        "data": list(records),
+        "meta": {
+            "page_number": 1,
+            "page_size": 50,
+            "total_pages": 1,
+            "total_results": len(records),
+        },
+    }
+
+
+def telnyx_sender():  # type: ignore[no-untyped-def]
+    from providers.telnyx.sender import TelnyxSender
+
+    return TelnyxSender(TELNYX.config)
+
+
+def test_telnyx_a_lost_answer_is_found_by_the_status_url_it_named(make_app, api_mock):
+    app = make_app(**TELNYX.config, SENDING_TIMEOUT_SECONDS=0)
+    message_id = lost_send(app, api_mock, TELNYX.api_url)
+    ours = TELNYX.provider_id(7)
+    api_mock.get(
+        TELNYX_RECORDS,
+        json=telnyx_records(
+            # The same text to the same number, for another message and for an earlier attempt.
+            telnyx_record(TELNYX.provider_id(1), message_id + 1),
+            telnyx_record(TELNYX.provider_id(2), message_id, attempt=0),
+            telnyx_record(ours, message_id, status="delivered"),
+        ),
+    )
+    with app.app_context():
+        assert reconcile() == 1
+    got = message(app, message_id)
+    assert (got.status, got.provider_message_id, got.error_code) == ("delivered", ours, None)
+    params = query(next(call for call in api_mock.calls if call.request.method == "GET"))
+    assert params["filter[record_type]"] == ["messaging"]
+    assert params["filter[direction]"] == ["outbound"]
+    assert params["filter[cld]"] == [PHONE]
+    assert params["filter[created_at][gte]"][0] < params["filter[created_at][lt]"][0]
+
+
+def test_telnyx_a_record_not_yet_final_reads_as_sent():
+    with responses.RequestsMock() as mock:
+        mock.get(TELNYX_RECORDS, json=telnyx_records(telnyx_record(TELNYX.provider_id(4), 41)))
+        found = telnyx_sender().lookup(request())
+    assert found is not None
+    assert (found.provider_message_id, found.status) == (TELNYX.provider_id(4), "sent")
+
+
+def test_telnyx_a_failed_record_carries_its_error_and_verdict():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            TELNYX_RECORDS,
+            json=telnyx_records(
+                telnyx_record(TELNYX.provider_id(3), 41, status="failed", errors=["40300"])
+            ),
+        )
+        found = telnyx_sender().lookup(request())
+    assert found is not None
+    assert (found.status, found.error_code, found.verdict) == ("failed", "40300", Verdict.OPTED_OUT)
+
+
+def test_telnyx_another_messages_record_with_the_same_text_is_not_taken():
+    with responses.RequestsMock() as mock:
+        mock.get(TELNYX_RECORDS, json=telnyx_records(telnyx_record(TELNYX.provider_id(1), 42)))
+        assert telnyx_sender().lookup(request(41)) is None
+
+
+def test_telnyx_a_message_not_found_is_none():
+    with responses.RequestsMock() as mock:
+        mock.get(TELNYX_RECORDS, json=telnyx_records())
+        assert telnyx_sender().lookup(request()) is None
+
+
+def test_telnyx_a_failed_lookup_is_a_send_error():
+    with responses.RequestsMock() as mock:
+        mock.get(
+            TELNYX_RECORDS,
+            status=401,
+            json={"errors": [{"code": "10009", "title": "Authentication failed"}]},
+        )
+        with pytest.raises(SendError) as raised:
+            telnyx_sender().lookup(request())
+    assert raised.value.code == "10009"

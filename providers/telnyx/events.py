@@ -28,6 +28,17 @@ _STATUS = {
     "sending_failed": MessageStatus.FAILED,
     "delivery_failed": MessageStatus.UNDELIVERED,
 }
+# The final status of a message detail record (Detail Records search), by what it means for the
+# adapter; a record not yet final has none, which reads as sent.
+_RECORD_STATUS = {
+    "received": MessageStatus.SENT,
+    "dlr_unconfirmed": MessageStatus.SENT,
+    "dlr_timeout": MessageStatus.SENT,
+    "gw_timeout": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "gw_reject": MessageStatus.FAILED,
+    "failed": MessageStatus.FAILED,
+}
 # What Telnyx's own keyword handling (Advanced Opt-In/Out) did, named by its operation.
 _AUTORESPONSE = {
     "stop": Keyword.OPT_OUT,
@@ -107,3 +118,8 @@ def _receipt(
         code=code,
         verdict_for=verdict_for,
     )
+
+
+def record_status(raw: object) -> MessageStatus | None:
+    """What a message detail record's ``status`` means for the adapter."""
+    return _RECORD_STATUS.get(str(raw or "").strip().lower())

@@ -1,18 +1,27 @@
-"""Sending through Telnyx's Messaging API v2."""
+"""Sending through Telnyx's Messaging API v2, and finding a send whose answer was lost among its
+message detail records by the status URL the send named."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from adapter.errors import InvalidRequest
 from adapter.http import HttpClient, http_status_error, read_timeout, response_json
+from adapter.lookup import found_message, send_window
 from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult
+from adapter.webhooks import callback_reference
 
 from .errors import first_error, verdict_for
+from .events import record_status
 
 TELNYX_API = "https://api.telnyx.com"
+# Records of one number on the days of a send's window read per lookup, newest first.
+_PAGE_SIZE = "50"
 
 
 class TelnyxSender:
@@ -27,6 +36,7 @@ class TelnyxSender:
             pool_size=pool_size,
         )
         self._from = {"from": config["TELNYX_FROM"]}
+        self._read_timeout = read_timeout(config)
         if config.get("TELNYX_MESSAGING_PROFILE_ID"):
             self._from["messaging_profile_id"] = config["TELNYX_MESSAGING_PROFILE_ID"]
 
@@ -43,11 +53,59 @@ class TelnyxSender:
         return SendResult(provider_message_id=str(found) if found else None)
 
     def lookup(self, request: OutboundRequest) -> LookupResult | None:
-        # Telnyx looks messages up by their id only, which a lost answer never gave us; the
-        # message.sent event (to our callback URL) or the reconciler's timeout settles it.
+        window = send_window(request, self._read_timeout)
+        if window is None:
+            return None
+        # The search filters creation time by day; the reference does the rest.
+        params = {
+            "filter[record_type]": "messaging",
+            "filter[direction]": "outbound",
+            "filter[cld]": request.to,
+            "filter[created_at][gte]": window.start.date().isoformat(),
+            "filter[created_at][lt]": (window.end.date() + timedelta(days=1)).isoformat(),
+            "page[size]": _PAGE_SIZE,
+            "sort": "-created_at",
+        }
+        response = self._http.request("GET", "/v2/detail_records", params=params)
+        if response.status_code >= 300:
+            raise _refusal(response)
+        # Every send names its own status URL, carrying our message id and attempt: an earlier
+        # attempt's record, or another message's with the same text, is not ours.
+        ours = (request.message_id, request.attempt)
+        records = response_json(response).get("data")
+        for record in records if isinstance(records, list) else []:
+            if not isinstance(record, dict):
+                continue
+            found = record.get("uuid") or record.get("id")
+            if not found or _reference(record.get("delivery_status_webhook_url")) != ours:
+                continue
+            return found_message(
+                str(found),
+                record_status(record.get("status")),
+                _record_error(record.get("errors")),
+                verdict_for,
+            )
         return None
 
 
 def _refusal(response: requests.Response) -> SendError:
     code, title = first_error(response_json(response).get("errors"))
     return http_status_error("telnyx", response, code, title or response.reason, verdict_for(code))
+
+
+def _reference(url: object) -> tuple[int | None, int | None]:
+    """The message id and attempt in a status URL we gave a send; (None, None) for another."""
+    if not isinstance(url, str):
+        return None, None
+    try:
+        return callback_reference(dict(parse_qsl(urlsplit(url).query)))
+    except InvalidRequest:
+        return None, None
+
+
+def _record_error(errors: object) -> str | None:
+    """The first Telnyx error code of a detail record's ``errors`` (a list of codes)."""
+    if isinstance(errors, list) and errors:
+        code = str(errors[0]).strip()
+        return code if code.isascii() and code.isdigit() else None
+    return None
