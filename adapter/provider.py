@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from flask import Blueprint
 
-from .config import env_flag
+from .config import SEND_CONCURRENCY, env_flag
 
 
 class Keyword(StrEnum):
@@ -143,7 +143,7 @@ class Provider(Protocol):
 
     def is_configured(self, config: Mapping[str, Any]) -> bool: ...
 
-    def sender(self, config: Mapping[str, Any], pool_size: int = 32) -> Sender:
+    def sender(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> Sender:
         """A sender for this process, its connection pool sized for ``pool_size`` threads."""
         ...
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.http import HttpClient, http_status_error, read_timeout, response_json
 from adapter.lookup import found_message, iso_utc, only_one, send_window
 from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult, Verdict
@@ -21,7 +22,7 @@ BANDWIDTH_API = "https://messaging.bandwidth.com"
 class BandwidthSender:
     """Thread-safe: the HTTP session is shared, nothing else changes after construction."""
 
-    def __init__(self, config: Mapping[str, Any], pool_size: int = 32) -> None:
+    def __init__(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> None:
         self._http = HttpClient(
             "bandwidth",
             base_url=config.get("BANDWIDTH_API_BASE_URL") or BANDWIDTH_API,

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.provider import LookupResult, OutboundRequest, SendResult
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class DevProvider:
     def is_configured(self, config: Mapping[str, Any]) -> bool:
         return True
 
-    def sender(self, config: Mapping[str, Any], pool_size: int = 32) -> DevSender:
+    def sender(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> DevSender:
         return DevSender()
 
     def enforces_opt_out(self, config: Mapping[str, Any]) -> bool:

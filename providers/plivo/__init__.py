@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.provider import PrefixedProvider, Sender
 
 
@@ -22,7 +23,7 @@ class PlivoProvider(PrefixedProvider):
 
         return blueprint
 
-    def sender(self, config: Mapping[str, Any], pool_size: int = 32) -> Sender:
+    def sender(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> Sender:
         from .sender import PlivoSender
 
         return PlivoSender(config, pool_size)

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.http import HttpClient, http_status_error, read_timeout, response_json
 from adapter.lookup import found_message, only_one, send_window
 from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult, Verdict
@@ -24,7 +25,7 @@ _PAGE = "20"
 class PlivoSender:
     """Thread-safe: the HTTP session is shared, nothing else changes after construction."""
 
-    def __init__(self, config: Mapping[str, Any], pool_size: int = 32) -> None:
+    def __init__(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> None:
         auth_id = config["PLIVO_AUTH_ID"]
         self._http = HttpClient(
             "plivo",

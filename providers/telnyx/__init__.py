@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.provider import PrefixedProvider, Sender
 
 
@@ -25,7 +26,7 @@ class TelnyxProvider(PrefixedProvider):
 
         return blueprint
 
-    def sender(self, config: Mapping[str, Any], pool_size: int = 32) -> Sender:
+    def sender(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> Sender:
         from .sender import TelnyxSender
 
         return TelnyxSender(config, pool_size)

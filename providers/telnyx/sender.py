@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.errors import InvalidRequest
 from adapter.http import HttpClient, http_status_error, read_timeout, response_json
 from adapter.lookup import found_message, send_window
@@ -27,7 +28,7 @@ _PAGE_SIZE = "50"
 class TelnyxSender:
     """Thread-safe: the HTTP session is shared, nothing else changes after construction."""
 
-    def __init__(self, config: Mapping[str, Any], pool_size: int = 32) -> None:
+    def __init__(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> None:
         self._http = HttpClient(
             "telnyx",
             base_url=config.get("TELNYX_API_BASE_URL") or TELNYX_API,

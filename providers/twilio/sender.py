@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.http import HttpClient, http_status_error, read_timeout, response_json
 from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult, Verdict
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 class TwilioSender:
     """Thread-safe: the HTTP session is shared, nothing else changes after construction."""
 
-    def __init__(self, config: Mapping[str, Any], pool_size: int = 32) -> None:
+    def __init__(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> None:
         account = config["TWILIO_ACCOUNT_SID"]
         self._http = HttpClient(
             "twilio",

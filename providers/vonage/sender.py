@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from adapter.config import SEND_CONCURRENCY
 from adapter.http import HttpClient, http_status_error, read_timeout, response_json
 from adapter.lookup import found_message, iso_utc, send_window
 from adapter.provider import LookupResult, OutboundRequest, SendError, SendResult
@@ -28,7 +29,7 @@ _MAX_PAGES = 5
 class VonageSender:
     """Thread-safe: the HTTP session is shared, nothing else changes after construction."""
 
-    def __init__(self, config: Mapping[str, Any], pool_size: int = 32) -> None:
+    def __init__(self, config: Mapping[str, Any], pool_size: int = SEND_CONCURRENCY) -> None:
         self._http = HttpClient(
             "vonage",
             base_url=config.get("VONAGE_API_BASE_URL") or VONAGE_API,
