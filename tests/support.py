@@ -89,3 +89,19 @@ def make_due(app: Flask, message_id: int) -> None:
         )
         session.commit()
         session.close()
+
+
+def in_flight(app: Flask, phone: str, channel: str = "twilio") -> int:
+    """An outbound message claimed for its first attempt and not yet answered (``sending``), as
+    the worker leaves it while the provider has the request; its id."""
+    from adapter import rules
+    from adapter.db import transaction
+    from adapter.models import MessageKind, MessageStatus
+    from adapter.outbox import create_outbound
+
+    with app.app_context(), transaction() as session:
+        contact = rules.get_or_create_contact(session, phone)
+        message = create_outbound(session, contact, "hi", kind=MessageKind.API, channel=channel)
+        message.status, message.attempts = MessageStatus.SENDING.value, 1
+        session.flush()
+        return message.id

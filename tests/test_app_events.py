@@ -14,14 +14,13 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
-from support import TWILIO, post_signed, text_in
+from support import TWILIO, in_flight, post_signed, text_in
 
 from adapter import outcomes, rules
 from adapter.app_events.delivery import EVENTS_QUEUE, deliver_due, wake_events
 from adapter.app_events.models import AppEvent, EventState
 from adapter.db import transaction, utcnow
-from adapter.models import EventSource, MessageKind, MessageStatus
-from adapter.outbox import create_outbound
+from adapter.models import EventSource
 from adapter.outcomes import Outcome
 from adapter.provider import DeliveryReceipt, SendResult
 from adapter.queue import named_queue, redis_connection
@@ -239,12 +238,7 @@ def test_bulk_changes_are_reported_per_contact(app, receiver):
 
 
 def test_message_status_is_reported_once_per_status(app, receiver):
-    with app.app_context(), transaction() as session:
-        contact = rules.get_or_create_contact(session, PHONES[0])
-        message = create_outbound(session, contact, "hi", kind=MessageKind.API, channel="twilio")
-        message.status = MessageStatus.SENDING.value
-        message.attempts = 1
-        message_id = message.id
+    message_id = in_flight(app, PHONES[0])
     receipt = DeliveryReceipt(
         channel="twilio", message_id=message_id, provider_message_id="SM" + "9" * 32, status=""
     )
@@ -269,12 +263,7 @@ def test_a_stop_waits_for_a_status_report_of_its_contact_so_events_keep_their_or
     """The worker records "sent" for a message while the person's STOP comes in. Had the STOP
     committed first, delivery would post contact.opted_out before the earlier-numbered
     message.status still uncommitted: out of order. The STOP waits for the report instead."""
-    with app.app_context(), transaction() as session:
-        contact = rules.get_or_create_contact(session, PHONES[0])
-        message = create_outbound(session, contact, "hi", kind=MessageKind.API, channel="twilio")
-        message.status, message.attempts = MessageStatus.SENDING.value, 1
-        session.flush()
-        message_id = message.id
+    message_id = in_flight(app, PHONES[0])
     stopped = threading.Event()
 
     def person_says_stop() -> None:

@@ -8,12 +8,11 @@ import sys
 import textwrap
 
 from prometheus_client import REGISTRY
-from support import TWILIO, api_caller, text_in
+from support import TWILIO, api_caller, in_flight, text_in
 
 from adapter import outcomes, rules
 from adapter.db import transaction
-from adapter.models import EventSource, MessageKind, MessageStatus
-from adapter.outbox import create_outbound
+from adapter.models import EventSource
 from adapter.outcomes import Outcome
 from adapter.provider import DeliveryReceipt, SendResult
 from adapter.receipts import apply_receipt
@@ -70,12 +69,7 @@ def test_a_receipt_that_beats_the_send_answer_is_counted_once(make_app):
         return counted, sample("sms_send_latency_seconds_count")
 
     before = sent()
-    with app.app_context(), transaction() as session:
-        contact = rules.get_or_create_contact(session, PHONE)
-        message = create_outbound(session, contact, "hi", kind=MessageKind.API, channel="twilio")
-        message.status, message.attempts = MessageStatus.SENDING.value, 1
-        session.flush()
-        message_id = message.id
+    message_id = in_flight(app, PHONE)
     with app.app_context():
         assert apply_receipt(DeliveryReceipt("twilio", message_id, SID, "sent", attempt=1))
         with transaction() as session:

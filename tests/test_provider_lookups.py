@@ -21,6 +21,7 @@ from adapter.models import Message
 from adapter.provider import OutboundRequest, SendError, Verdict
 from adapter.reconcile import reconcile
 from adapter.worker import run_worker
+from providers import all_providers
 
 PHONE = "+14155550100"
 BODY = "Your code is 1234"
@@ -51,6 +52,11 @@ def message(app, message_id: int) -> Message:  # type: ignore[no-untyped-def]
         found = session.get(Message, message_id)
         session.close()
         return found
+
+
+def sender(row):  # type: ignore[no-untyped-def]
+    """The provider's sender for ``row``'s settings, made as the worker makes it."""
+    return next(p for p in all_providers() if p.name == row.name).sender(row.config)
 
 
 def request(message_id: int = 41, attempt: int = 1) -> OutboundRequest:
@@ -108,12 +114,6 @@ def vonage_records(*records: dict, next_href: str | None = None) -> dict:
     }
 
 
-def vonage_sender():  # type: ignore[no-untyped-def]
-    from providers.vonage.sender import VonageSender
-
-    return VonageSender(VONAGE.config)
-
-
 def test_vonage_a_lost_answer_is_found_by_its_client_ref(make_app, api_mock):
     app = make_app(**VONAGE.config, SENDING_TIMEOUT_SECONDS=0)
     message_id = lost_send(app, api_mock, VONAGE.api_url)
@@ -148,7 +148,7 @@ def test_vonage_a_rejected_record_carries_its_error_and_verdict():
                 )
             ),
         )
-        found = vonage_sender().lookup(request())
+        found = sender(VONAGE).lookup(request())
     assert found is not None
     assert (found.status, found.error_code, found.verdict) == ("failed", "9", Verdict.OPTED_OUT)
 
@@ -159,7 +159,7 @@ def test_vonage_another_messages_record_with_the_same_text_is_not_taken():
             VONAGE_RECORDS,
             json=vonage_records(vonage_record(VONAGE.provider_id(1), "message_id=42&attempt=1")),
         )
-        assert vonage_sender().lookup(request(41)) is None
+        assert sender(VONAGE).lookup(request(41)) is None
 
 
 def test_vonage_a_truncated_answer_is_read_on_to_the_next_page():
@@ -171,14 +171,14 @@ def test_vonage_a_truncated_answer_is_read_on_to_the_next_page():
             match=[responses.matchers.query_param_matcher({"cursor": "abc"}, strict_match=False)],
             json=vonage_records(vonage_record(VONAGE.provider_id(5), "message_id=41&attempt=1")),
         )
-        found = vonage_sender().lookup(request())
+        found = sender(VONAGE).lookup(request())
     assert found is not None and found.provider_message_id == VONAGE.provider_id(5)
 
 
 def test_vonage_a_message_not_found_is_none():
     with responses.RequestsMock() as mock:
         mock.get(VONAGE_RECORDS, json=vonage_records())
-        assert vonage_sender().lookup(request()) is None
+        assert sender(VONAGE).lookup(request()) is None
 
 
 def test_vonage_a_failed_lookup_is_a_send_error():
@@ -189,7 +189,7 @@ def test_vonage_a_failed_lookup_is_a_send_error():
             json={"title": "Forbidden", "detail": "User not authorized to query the data"},
         )
         with pytest.raises(SendError) as raised:
-            vonage_sender().lookup(request())
+            sender(VONAGE).lookup(request())
     assert raised.value.code == "403"
 
 
@@ -227,12 +227,6 @@ def bandwidth_list(*listed: dict) -> dict:
     return {"totalCount": len(listed), "pageInfo": {}, "messages": list(listed)}
 
 
-def bandwidth_sender():  # type: ignore[no-untyped-def]
-    from providers.bandwidth.sender import BandwidthSender
-
-    return BandwidthSender(BANDWIDTH.config)
-
-
 def test_bandwidth_a_lost_answer_is_found_by_number_and_time(make_app, api_mock):
     app = make_app(**BANDWIDTH.config, SENDING_TIMEOUT_SECONDS=0)
     message_id = lost_send(app, api_mock, BANDWIDTH.api_url)
@@ -262,7 +256,7 @@ def test_bandwidth_a_failed_message_carries_its_error_and_verdict():
             BANDWIDTH.api_url,
             json=bandwidth_list(bandwidth_listed(BANDWIDTH.provider_id(3), "FAILED", 4775)),
         )
-        found = bandwidth_sender().lookup(request())
+        found = sender(BANDWIDTH).lookup(request())
     assert found is not None
     assert (found.status, found.error_code, found.verdict) == ("failed", "4775", Verdict.OPTED_OUT)
 
@@ -276,7 +270,7 @@ def test_bandwidth_two_messages_that_fit_are_not_guessed_between():
                 bandwidth_listed(BANDWIDTH.provider_id(2)),
             ),
         )
-        assert bandwidth_sender().lookup(request()) is None
+        assert sender(BANDWIDTH).lookup(request()) is None
 
 
 def test_bandwidth_another_messages_send_is_not_taken(make_app, api_mock):
@@ -304,7 +298,7 @@ def test_bandwidth_another_messages_send_is_not_taken(make_app, api_mock):
 def test_bandwidth_a_message_not_found_is_none():
     with responses.RequestsMock() as mock:
         mock.get(BANDWIDTH.api_url, json=bandwidth_list())
-        assert bandwidth_sender().lookup(request()) is None
+        assert sender(BANDWIDTH).lookup(request()) is None
 
 
 def test_bandwidth_a_failed_lookup_is_a_send_error():
@@ -315,7 +309,7 @@ def test_bandwidth_a_failed_lookup_is_a_send_error():
             json={"type": "unauthorized", "description": "Authentication failed"},
         )
         with pytest.raises(SendError) as raised:
-            bandwidth_sender().lookup(request())
+            sender(BANDWIDTH).lookup(request())
     assert raised.value.code == "401"
 
 
@@ -355,12 +349,6 @@ def plivo_list(*records: dict) -> dict:
     }
 
 
-def plivo_sender():  # type: ignore[no-untyped-def]
-    from providers.plivo.sender import PlivoSender
-
-    return PlivoSender(PLIVO.config)
-
-
 def test_plivo_a_lost_answer_is_found_by_number_and_time(make_app, api_mock):
     app = make_app(**PLIVO.config, SENDING_TIMEOUT_SECONDS=0)
     message_id = lost_send(app, api_mock, PLIVO.api_url)
@@ -390,7 +378,7 @@ def test_plivo_a_failed_message_carries_its_error_and_verdict():
             PLIVO.api_url,
             json=plivo_list(plivo_record(PLIVO.provider_id(3), "failed", code="200")),
         )
-        found = plivo_sender().lookup(request())
+        found = sender(PLIVO).lookup(request())
     assert found is not None
     assert (found.status, found.error_code, found.verdict) == ("failed", "200", Verdict.OPTED_OUT)
 
@@ -401,20 +389,20 @@ def test_plivo_two_messages_that_fit_are_not_guessed_between():
             PLIVO.api_url,
             json=plivo_list(plivo_record(PLIVO.provider_id(1)), plivo_record(PLIVO.provider_id(2))),
         )
-        assert plivo_sender().lookup(request()) is None
+        assert sender(PLIVO).lookup(request()) is None
 
 
 def test_plivo_a_message_not_found_is_none():
     with responses.RequestsMock() as mock:
         mock.get(PLIVO.api_url, json=plivo_list())
-        assert plivo_sender().lookup(request()) is None
+        assert sender(PLIVO).lookup(request()) is None
 
 
 def test_plivo_a_failed_lookup_is_a_send_error():
     with responses.RequestsMock() as mock:
         mock.get(PLIVO.api_url, status=429, json={"error": "too many requests"})
         with pytest.raises(SendError) as raised:
-            plivo_sender().lookup(request())
+            sender(PLIVO).lookup(request())
     assert (raised.value.code, raised.value.verdict) == ("429", Verdict.TRANSIENT)
 
 
@@ -463,12 +451,6 @@ def telnyx_records(*records: dict) -> dict:
     }
 
 
-def telnyx_sender():  # type: ignore[no-untyped-def]
-    from providers.telnyx.sender import TelnyxSender
-
-    return TelnyxSender(TELNYX.config)
-
-
 def test_telnyx_a_lost_answer_is_found_by_the_status_url_it_named(make_app, api_mock):
     app = make_app(**TELNYX.config, SENDING_TIMEOUT_SECONDS=0)
     message_id = lost_send(app, api_mock, TELNYX.api_url)
@@ -496,7 +478,7 @@ def test_telnyx_a_lost_answer_is_found_by_the_status_url_it_named(make_app, api_
 def test_telnyx_a_record_not_yet_final_reads_as_sent():
     with responses.RequestsMock() as mock:
         mock.get(TELNYX_RECORDS, json=telnyx_records(telnyx_record(TELNYX.provider_id(4), 41)))
-        found = telnyx_sender().lookup(request())
+        found = sender(TELNYX).lookup(request())
     assert found is not None
     assert (found.provider_message_id, found.status) == (TELNYX.provider_id(4), "sent")
 
@@ -509,7 +491,7 @@ def test_telnyx_a_failed_record_carries_its_error_and_verdict():
                 telnyx_record(TELNYX.provider_id(3), 41, status="failed", errors=["40300"])
             ),
         )
-        found = telnyx_sender().lookup(request())
+        found = sender(TELNYX).lookup(request())
     assert found is not None
     assert (found.status, found.error_code, found.verdict) == ("failed", "40300", Verdict.OPTED_OUT)
 
@@ -517,13 +499,13 @@ def test_telnyx_a_failed_record_carries_its_error_and_verdict():
 def test_telnyx_another_messages_record_with_the_same_text_is_not_taken():
     with responses.RequestsMock() as mock:
         mock.get(TELNYX_RECORDS, json=telnyx_records(telnyx_record(TELNYX.provider_id(1), 42)))
-        assert telnyx_sender().lookup(request(41)) is None
+        assert sender(TELNYX).lookup(request(41)) is None
 
 
 def test_telnyx_a_message_not_found_is_none():
     with responses.RequestsMock() as mock:
         mock.get(TELNYX_RECORDS, json=telnyx_records())
-        assert telnyx_sender().lookup(request()) is None
+        assert sender(TELNYX).lookup(request()) is None
 
 
 def test_telnyx_a_failed_lookup_is_a_send_error():
@@ -534,5 +516,5 @@ def test_telnyx_a_failed_lookup_is_a_send_error():
             json={"errors": [{"code": "10009", "title": "Authentication failed"}]},
         )
         with pytest.raises(SendError) as raised:
-            telnyx_sender().lookup(request())
+            sender(TELNYX).lookup(request())
     assert raised.value.code == "10009"
