@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from flask import jsonify
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from ..db import get_session
+from ..db import get_session, insert_or_ignore
 from ..dispatch import wake
 from ..errors import Conflict
 from ..models import ApiKey, ContactStatus, Group, GroupMembership, MessageStatus
@@ -40,14 +39,11 @@ def list_groups():  # type: ignore[no-untyped-def]
 def create_group(json: GroupRequest):  # type: ignore[no-untyped-def]
     """Make an empty group."""
     session = get_session()
-    if session.scalar(select(Group.id).where(Group.name == json.name)) is not None:
+    # One INSERT ... ON CONFLICT DO NOTHING: of concurrent requests for one name, the unique
+    # index lets exactly one create it.
+    if insert_or_ignore(session, Group, ["name"], {"name": json.name}) is None:
         raise Conflict(f"a group named {json.name!r} exists already")
-    session.add(Group(name=json.name))
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"a group named {json.name!r} exists already") from None
+    session.commit()
     return jsonify(name=json.name, members=0), 201
 
 
