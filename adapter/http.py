@@ -47,6 +47,8 @@ class HttpClient:
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
+        # How long an answer may take: a lookup's window of when a send can have arrived too.
+        self.read_timeout = read_timeout
         self.timeout = (min(DEFAULT_CONNECT_TIMEOUT, read_timeout), read_timeout)
         self.session = requests.Session()
         self.session.auth = auth

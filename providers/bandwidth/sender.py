@@ -33,7 +33,6 @@ class BandwidthSender:
         self._messages = f"/api/v2/users/{config['BANDWIDTH_ACCOUNT_ID']}/messages"
         self._application = config["BANDWIDTH_APPLICATION_ID"]
         self._from = config["BANDWIDTH_FROM"]
-        self._read_timeout = read_timeout(config)
 
     def send(self, request: OutboundRequest) -> SendResult:
         message = {
@@ -55,7 +54,7 @@ class BandwidthSender:
     def lookup(self, request: OutboundRequest) -> LookupResult | None:
         # The search keeps neither the text nor the tag, so a message is found by its number and
         # the time Bandwidth received it, and only when it is the one message that fits.
-        window = send_window(request, self._read_timeout)
+        window = send_window(request, self._http.read_timeout)
         if window is None:
             return None
         params = {

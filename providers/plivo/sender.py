@@ -40,7 +40,6 @@ class PlivoSender:
         self._from = (
             {"powerpack_uuid": sender} if len(sender) == 36 and "-" in sender else {"src": sender}
         )
-        self._read_timeout = read_timeout(config)
 
     def send(self, request: OutboundRequest) -> SendResult:
         message: dict[str, str] = {"dst": request.to, "text": request.body, **self._from}
@@ -59,7 +58,7 @@ class PlivoSender:
     def lookup(self, request: OutboundRequest) -> LookupResult | None:
         # A message detail record keeps neither the text nor our callback URL, so a message is
         # found by its number and the time Plivo took it, and only when it is the one that fits.
-        window = send_window(request, self._read_timeout)
+        window = send_window(request, self._http.read_timeout)
         if window is None:
             return None
         params = {

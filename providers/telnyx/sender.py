@@ -37,7 +37,6 @@ class TelnyxSender:
             pool_size=pool_size,
         )
         self._from = {"from": config["TELNYX_FROM"]}
-        self._read_timeout = read_timeout(config)
         if config.get("TELNYX_MESSAGING_PROFILE_ID"):
             self._from["messaging_profile_id"] = config["TELNYX_MESSAGING_PROFILE_ID"]
 
@@ -54,7 +53,7 @@ class TelnyxSender:
         return SendResult(provider_message_id=str(found) if found else None)
 
     def lookup(self, request: OutboundRequest) -> LookupResult | None:
-        window = send_window(request, self._read_timeout)
+        window = send_window(request, self._http.read_timeout)
         if window is None:
             return None
         # The search filters creation time by day; the reference does the rest.

@@ -39,7 +39,6 @@ class VonageSender:
         )
         self._from = str(config["VONAGE_FROM"]).lstrip("+")
         self._account = str(config["VONAGE_API_KEY"])
-        self._read_timeout = read_timeout(config)
 
     def send(self, request: OutboundRequest) -> SendResult:
         message = {
@@ -60,7 +59,7 @@ class VonageSender:
         return SendResult(provider_message_id=str(found) if found else None)
 
     def lookup(self, request: OutboundRequest) -> LookupResult | None:
-        window = send_window(request, self._read_timeout)
+        window = send_window(request, self._http.read_timeout)
         if window is None:
             return None
         ours = client_ref(request)
